@@ -1,0 +1,5 @@
+"""Allow ``python -m bot`` when the console script is not on PATH."""
+
+from bot.cli import main
+
+main()

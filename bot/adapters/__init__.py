@@ -1,0 +1,1 @@
+"""Adapters translate chat platforms to and from the core; the core never imports them."""

@@ -1,0 +1,143 @@
+"""A simulated chat workspace and the ``ChatPort`` that acts on it.
+
+Channels, members and messages live in memory and are printed as they change, so a newcomer sees
+exactly what the bot would do in Slack: the room created, who was invited, what was posted and
+pinned. The people are the plan's people, so a drill in the console uses the real roster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import count
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.adapters.console import render
+from bot.core.errors import RoomNameTakenError
+from bot.core.messages import Message
+from bot.core.models import Room
+from bot.core.plan import Plan
+from bot.core.ports import InviteReport, Member, PostedMessage
+from bot.core.rooms import is_valid
+
+
+@dataclass
+class Post:
+    id: str
+    author: str
+    message: Message
+    pinned: bool = False
+
+
+@dataclass
+class Channel:
+    """A channel's id is its name: stable across runs, so war rooms survive a restart."""
+
+    name: str
+    private: bool = False
+    topic: str = ""
+    purpose: str = ""
+    members: list[str] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+class ConsoleWorkspace:
+    """The state of the simulated workspace; ``unreachable`` simulates deactivated accounts."""
+
+    def __init__(self, plan: Plan, console: Console, unreachable: dict[str, str] | None = None) -> None:
+        self.plan = plan
+        self.console = console
+        self.channels: dict[str, Channel] = {"general": Channel("general", members=list(plan.people))}
+        self.unreachable = dict(unreachable or {})
+        self._ids = count(1)
+
+    def channel(self, name_or_id: str) -> Channel | None:
+        return self.channels.get(name_or_id.lstrip("#"))
+
+    def add_channel(self, name: str, *, private: bool = False, topic: str = "", purpose: str = "") -> Channel:
+        channel = Channel(name, private=private, topic=topic, purpose=purpose, members=["crisisbot"])
+        self.channels[name] = channel
+        return channel
+
+    def next_id(self) -> str:
+        return f"m{next(self._ids)}"
+
+    def say(self, *parts: str | Text) -> None:
+        text = Text("  ")
+        for part in parts:
+            text.append_text(part) if isinstance(part, Text) else text.append(part)
+        self.console.print(text, style="green")
+
+
+class ConsoleChat:
+    """``ChatPort`` over the console workspace."""
+
+    def __init__(self, workspace: ConsoleWorkspace) -> None:
+        self.ws = workspace
+
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        if not is_valid(name):
+            raise ValueError(f"invalid channel name {name!r}")
+        if name in self.ws.channels:
+            raise RoomNameTakenError(name)
+        channel = self.ws.add_channel(name, private=private, topic=topic, purpose=purpose)
+        kind = "private" if private else "public"
+        self.ws.say("➕ created ", _room(channel.name), f" ({kind}) · topic: ", Text(topic))
+        return Room(id=channel.id, name=channel.name)
+
+    async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
+        channel = self._require(room.id)
+        report = InviteReport()
+        for member in members:
+            if member.person_id in self.ws.unreachable:
+                report.failed[member.person_id] = self.ws.unreachable[member.person_id]
+            elif member.person_id in channel.members:
+                report.already_in.append(member.person_id)
+            else:
+                channel.members.append(member.person_id)
+                report.invited.append(member.person_id)
+        if report.invited:
+            names = ", ".join(self.ws.plan.people[p].name for p in report.invited)
+            self.ws.say("👥 invited to ", _room(channel.name), ": ", Text(names))
+        for pid, why in report.failed.items():
+            self.ws.say("⚠ could not invite ", Text(self.ws.plan.people[pid].name), f": {why}")
+        return report
+
+    async def post(self, channel_id: str, message: Message) -> PostedMessage:
+        channel = self._require(channel_id)
+        post = Post(self.ws.next_id(), "crisisbot", message)
+        channel.posts.append(post)
+        self.ws.console.print(render.message(message, title=f"crisisbot in #{channel.name}"))
+        for mention in message.mentions:
+            self.ws.say("🔔 pinged ", Text(f"@{mention.name}", style=render.MENTION_STYLE))
+        return PostedMessage(channel.id, post.id)
+
+    async def pin(self, posted: PostedMessage) -> None:
+        channel = self._require(posted.channel_id)
+        for post in channel.posts:
+            if post.id == posted.message_id:
+                post.pinned = True
+                self.ws.say("📌 pinned in ", _room(channel.name), ": ", Text(post.message.summary))
+                return
+        raise LookupError(f"no message {posted.message_id} in #{channel.name}")
+
+    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
+        if channel_name not in self.ws.channels:
+            self.ws.add_channel(channel_name, topic="Crisis announcements from crisisbot")
+        return await self.post(channel_name, message)
+
+    def _require(self, channel_id: str) -> Channel:
+        channel = self.ws.channel(channel_id)
+        if channel is None:
+            raise LookupError(f"no channel {channel_id}")
+        return channel
+
+
+def _room(name: str) -> Text:
+    return Text(f"#{name}", style=render.ROOM_STYLE)

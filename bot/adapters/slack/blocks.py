@@ -1,0 +1,153 @@
+"""Render neutral messages as Block Kit, with slack_sdk's models doing the length checks.
+
+Two rules matter most here:
+- user text is escaped for mrkdwn (``&``, ``<``, ``>``), so ``<!channel>`` in a title is shown, not
+  obeyed; only ``Mention`` spans, produced by the core, become real ``<@U...>`` pings;
+- Slack refuses a message of more than 50 blocks or a section over 3000 characters, which
+  slack_sdk's models do not fully check: long content is split into more sections and into
+  follow-up messages (posted in the thread), never rejected or cut silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.core import messages as m
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTONS = 25
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: the only three characters that control formatting and pings."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class BlockRenderer:
+    """``user_ids`` maps plan person ids to Slack user ids; unknown people are shown by name."""
+
+    def __init__(self, user_ids: Mapping[str, str] | None = None) -> None:
+        self.user_ids = dict(user_ids or {})
+
+    def spans(self, line: m.Line) -> str:
+        out = []
+        for span in line:
+            match span:
+                case m.Text(text=t):
+                    out.append(escape(t))
+                case m.Strong(text=t):
+                    out.append(f"*{escape(t)}*" if t.strip() else escape(t))
+                case m.Mention(person_id=pid, name=name):
+                    uid = self.user_ids.get(pid)
+                    out.append(f"<@{uid}>" if uid else f"*{escape(name)}*")
+                case m.RoomLink(room_id=rid):
+                    out.append(f"<#{rid}>")
+                case m.Link(url=url, label=label):
+                    out.append(f"<{escape(url)}|{escape(label).replace('|', '¦')}>")
+        return "".join(out)
+
+    def blocks(self, message: m.Message) -> list[Block]:
+        out: list[Block] = []
+        for block in message.blocks:
+            out.extend(self._block(block))
+        return out
+
+    def messages(self, message: m.Message) -> list[list[Block]]:
+        """The blocks of ``message`` in chunks of at most 50: the first is the message, the rest replies."""
+        blocks = self.blocks(message)
+        return [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)] or [[]]
+
+    def fallback(self, message: m.Message) -> str:
+        """The notification text; mentions are kept so that the people named are notified."""
+        names = " ".join(self.spans((mention,)) for mention in message.mentions)
+        text = escape(message.summary)
+        return f"{text} {names}".strip()[:MAX_SECTION]
+
+    def _block(self, block: m.Block) -> list[Block]:
+        match block:
+            case m.Header(text=text):
+                return [HeaderBlock(text=PlainTextObject(text=_cut(text, MAX_HEADER), emoji=True))]
+            case m.Paragraph(lines=lines):
+                return self._sections([self.spans(ln) for ln in lines])
+            case m.Fields(items=items):
+                fields = [
+                    MarkdownTextObject(text=_cut(f"*{escape(label)}*\n{self.spans(value)}", MAX_FIELD))
+                    for label, value in items
+                ]
+                return [SectionBlock(fields=fields[i : i + 10]) for i in range(0, len(fields), 10)]
+            case m.Checklist(title=title, items=items):
+                rows = [f"*{escape(title)}*"]
+                for item in items:
+                    owner = f" — _{self.spans(item.owner)}_" if item.owner else ""
+                    note = f" ({escape(item.note)})" if item.note else ""
+                    rows.append(f"☐ {escape(item.text)}{owner}{note}")
+                return self._sections(rows)
+            case m.Context(line=ln):
+                return [ContextBlock(elements=[MarkdownTextObject(text=_cut(self.spans(ln), MAX_SECTION))])]
+            case m.Divider():
+                return [DividerBlock()]
+            case m.Actions(buttons=buttons):
+                elements = [
+                    ButtonElement(text=_cut(b.label, 75), action_id=b.action_id, value=b.value[:2000], style=b.style)
+                    for b in buttons
+                ]
+                return [
+                    ActionsBlock(elements=elements[i : i + MAX_BUTTONS]) for i in range(0, len(elements), MAX_BUTTONS)
+                ]
+        raise TypeError(f"unknown block {block!r}")
+
+    @staticmethod
+    def _sections(rows: list[str]) -> list[Block]:
+        """Pack lines into sections of at most 3000 characters, splitting a giant line if needed."""
+        chunks: list[str] = []
+        current = ""
+        for row in rows:
+            while len(row) > MAX_SECTION:
+                if current:
+                    chunks.append(current)
+                    current = ""
+                cut = row.rfind(" ", 0, MAX_SECTION)
+                cut = cut if cut > MAX_SECTION // 2 else MAX_SECTION
+                cut = _safe_cut(row, cut)
+                chunks.append(row[:cut])
+                row = row[cut:].lstrip()
+            candidate = f"{current}\n{row}" if current else row
+            if len(candidate) > MAX_SECTION:
+                chunks.append(current)
+                current = row
+            else:
+                current = candidate
+        if current:
+            chunks.append(current)
+        return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _safe_cut(text: str, cut: int) -> int:
+    """Move ``cut`` back so it does not split an escape (``&amp;``) or a ``<...>`` token."""
+    amp = text.rfind("&", max(0, cut - 5), cut)
+    if amp != -1 and ";" not in text[amp:cut]:
+        cut = amp
+    lt = text.rfind("<", max(0, cut - 120), cut)
+    if lt != -1 and ">" not in text[lt:cut]:
+        cut = lt
+    return cut or len(text)

@@ -1,0 +1,183 @@
+"""``crisisbot``: the command line. Typer for parsing, Rich for output.
+
+Every command loads settings and the plan the same way, so an invalid plan stops each of them
+with the same clear list of problems and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bot import __version__, container
+from bot.config import Settings
+from bot.core.chain_of_command import resolve, role_people
+from bot.core.datafiles import DataFileError
+from bot.core.plan import LoadedPlan
+
+app = typer.Typer(
+    name="crisisbot",
+    help="Run your social-media crisis plan from chat: Slack, Microsoft Teams, or this terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+PlanOption = Annotated[
+    Path | None, typer.Option("--plan", help="Plan file (default: $CRISISBOT_PLAN or playbooks/plan.yaml).")
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False):
+            err.print(Text(f"Setting {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
+        raise typer.Exit(2) from None
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    settings = settings.model_copy(update=updates) if updates else settings
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _plan(settings: Settings) -> LoadedPlan:
+    try:
+        return container.plan_from(settings)
+    except DataFileError as exc:
+        count = len(exc.issues)
+        err.print(Text(f"The crisis plan is not valid ({count} problem{'s' if count > 1 else ''}):", style="bold red"))
+        err.print(Text(exc.render()))
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def console(
+    plan: PlanOption = None,
+    script: Annotated[
+        Path | None, typer.Option("--script", help="Run the commands in this file, then exit ('-' for stdin).")
+    ] = None,
+    as_person: Annotated[str | None, typer.Option("--as", help="Act as this person of the plan.")] = None,
+    unreachable: Annotated[
+        list[str] | None,
+        typer.Option("--unreachable", help="Simulate a person who cannot be invited (repeatable)."),
+    ] = None,
+) -> None:
+    """Open the console workspace: the bot and a simulated chat workspace in your terminal."""
+    from bot.adapters.console.app import ConsoleApp
+    from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
+
+    settings = _settings(plan_path=plan)
+    loaded = _plan(settings)
+    lines: list[str] | None = None
+    if script is not None:
+        lines = _read_script(script)
+    elif not sys.stdin.isatty():
+        lines = sys.stdin.read().splitlines()
+
+    async def run() -> None:
+        missing = {pid: "account deactivated (simulated)" for pid in unreachable or []}
+        workspace = ConsoleWorkspace(loaded.plan, out, unreachable=missing)
+        async with container.repository(settings) as repo:
+            try:
+                shell = ConsoleApp(container.service(loaded, repo, ConsoleChat(workspace)), workspace, as_person)
+            except ValueError as exc:
+                err.print(Text(str(exc), style="red"))
+                raise typer.Exit(2) from None
+            await shell.restore()
+            if lines is None:
+                await shell.run_interactive()
+            else:
+                await shell.run_lines(lines)
+
+    _run(run())
+
+
+def _read_script(script: Path) -> list[str]:
+    if str(script) == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        return script.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        err.print(Text(f"Cannot read the script {script}: {exc.strerror}", style="red"))
+        raise typer.Exit(2) from None
+
+
+@app.command("check-plan")
+def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to check.")] = None) -> None:
+    """Validate a crisis plan and its playbooks, and print the chain of command."""
+    settings = _settings(plan_path=path)
+    loaded = _plan(settings)
+    plan = loaded.plan
+    out.print(Text(f"{loaded.path}: valid · {plan.company}", style="bold green"))
+
+    roles = Table(title="Chain of command (people in order: primary first)", title_justify="left")
+    roles.add_column("Role")
+    roles.add_column("People")
+    for rid, role in plan.roles.items():
+        names = ", ".join(plan.people[p].name for p in role_people(plan, rid))
+        roles.add_row(f"{role.name} ({rid})" + (" · lead" if rid == plan.lead_role else ""), names)
+    out.print(roles)
+
+    levels = Table(title="Severities (worst first)", title_justify="left")
+    for column in ("Severity", "Meaning", "Invited", "Paged"):
+        levels.add_column(column)
+    for sid in plan.severity_ids():
+        level = plan.severities[sid]
+        levels.add_row(
+            f"{sid} {level.name}",
+            level.description,
+            ", ".join(plan.roles[r].name for r in level.invite),
+            ", ".join(plan.roles[r].name for r in level.page),
+        )
+    out.print(levels)
+
+    scenarios = Table(title="Scenarios at their usual severity", title_justify="left")
+    for column in ("Scenario", "Also", "Severity", "War room", "Paged first", "Playbook"):
+        scenarios.add_column(column)
+    for sid, sc in plan.scenarios.items():
+        roster = resolve(plan, sid, sc.default_severity)
+        room = ", ".join(a.role_name for a in roster.assignments)
+        paged = ", ".join(plan.people[p].name for p in roster.paged())
+        scenarios.add_row(f"{sc.name} ({sid})", ", ".join(sc.aliases), sc.default_severity, room, paged, sc.playbook)
+    out.print(scenarios)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (run once per release on PostgreSQL)."""
+    from bot.storage import migrate as migrations
+
+    settings = _settings()
+    url = settings.db_url()
+    before = migrations.current(url)
+    migrations.upgrade(url)
+    out.print(Text(f"Database schema: {before or 'empty'} -> {migrations.current(url)}", style="green"))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def _run(coro: object) -> None:
+    try:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    except container.StartupError as exc:
+        err.print(Text(str(exc), style="red"))
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""Settings from the environment (and an optional ``.env``), validated once at start-up.
+
+Names follow what operators expect: ``DATABASE_URL`` and the ``SLACK_*`` variables Slack's own
+docs use; everything else is prefixed ``CRISISBOT_``. Tokens are ``SecretStr`` so that printing
+the settings, or a traceback that contains them, never shows a token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path(".crisisbot") / "crisisbot.db"
+DEFAULT_PLAN_PATH = Path("playbooks") / "plan.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRISISBOT_", env_file=".env", extra="ignore")
+
+    plan_path: Path = Field(default=DEFAULT_PLAN_PATH, validation_alias=AliasChoices("CRISISBOT_PLAN", "plan_path"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CRISISBOT_DATABASE_URL", "database_url")
+    )
+    db_path: Path = Field(default=DEFAULT_DB_PATH, validation_alias=AliasChoices("CRISISBOT_DB_PATH", "db_path"))
+    log_level: str = "WARNING"
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL"))
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("CRISISBOT_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    def db_url(self) -> str:
+        """The database to use: ``DATABASE_URL`` if set, else the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def uses_default_sqlite(self) -> bool:
+        return self.database_url is None

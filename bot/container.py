@@ -1,0 +1,56 @@
+"""The composition root: settings in, a ready ``CrisisService`` out.
+
+Only this module (and the CLI) knows which concrete adapters exist; the core receives them
+through its ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.plan import LoadedPlan, load_plan
+from bot.core.ports import ChatPort, Clock
+from bot.core.service import CrisisService
+from bot.storage import migrate
+from bot.storage.engine import create_async_db_engine
+from bot.storage.repository import SqlCrisisRepository
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message says what to do."""
+
+
+def plan_from(settings: Settings) -> LoadedPlan:
+    return load_plan(settings.plan_path)
+
+
+@asynccontextmanager
+async def repository(settings: Settings) -> AsyncIterator[SqlCrisisRepository]:
+    """Open the database; migrate the embedded SQLite default, refuse an outdated server DB.
+
+    A shared PostgreSQL is migrated on purpose (``crisisbot migrate``), not as a side effect of
+    one replica starting, so that replicas of different versions never race on the schema.
+    """
+    url = settings.db_url()
+    if settings.uses_default_sqlite:
+        await asyncio.to_thread(migrate.upgrade, url)
+    else:
+        current, head = await asyncio.to_thread(migrate.current, url), migrate.head()
+        if current != head:
+            raise StartupError(
+                f"The database schema is at {current or 'nothing'}, this version needs {head}. "
+                "Run `crisisbot migrate` first."
+            )
+    engine = create_async_db_engine(url)
+    try:
+        yield SqlCrisisRepository(engine)
+    finally:
+        await engine.dispose()
+
+
+def service(loaded: LoadedPlan, repo: SqlCrisisRepository, chat: ChatPort, clock: Clock | None = None) -> CrisisService:
+    return CrisisService(loaded, repo, chat, clock or SystemClock())

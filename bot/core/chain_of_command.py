@@ -1,0 +1,58 @@
+"""Who is brought into a crisis, and who is paged, for a scenario at a severity.
+
+The policy, in order:
+1. the lead role comes first, so the war room always says who is in charge;
+2. then the roles the severity invites, in the plan's order (low severities stay with the social
+   team; only the top severity names executives);
+3. then the roles the scenario pulls in (HR for an employee issue, legal and PR for a scandal).
+A role is paged when the severity pages it or the scenario pulls it in. In a role, people are in
+order, primary first; group members follow the named people. Everyone is invited once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.models import Assignment
+from bot.core.plan import Plan
+
+
+def role_people(plan: Plan, role_id: str) -> list[str]:
+    """The people of a role in order: named people, then members of its groups."""
+    role = plan.roles[role_id]
+    ordered = list(role.people)
+    for group_id in role.groups:
+        ordered.extend(plan.groups[group_id].members)
+    return list(dict.fromkeys(ordered))
+
+
+@dataclass(frozen=True)
+class Roster:
+    assignments: list[Assignment]
+    lead_person_id: str | None
+
+    def invitees(self) -> list[str]:
+        people = (pid for a in self.assignments for pid in a.person_ids)
+        return list(dict.fromkeys(people))
+
+    def paged(self) -> list[str]:
+        """The primary of each paged role, once each."""
+        return list(dict.fromkeys(a.person_ids[0] for a in self.assignments if a.paged and a.person_ids))
+
+
+def resolve(plan: Plan, scenario_id: str, severity_id: str) -> Roster:
+    severity = plan.severities[severity_id]
+    scenario = plan.scenarios[scenario_id]
+    role_ids = [plan.lead_role, *severity.invite, *severity.page, *scenario.extra_roles]
+    paged = set(severity.page) | set(scenario.extra_roles)
+    assignments = [
+        Assignment(
+            role_id=rid,
+            role_name=plan.roles[rid].name,
+            person_ids=role_people(plan, rid),
+            paged=rid in paged,
+        )
+        for rid in dict.fromkeys(role_ids)
+    ]
+    lead_people = role_people(plan, plan.lead_role)
+    return Roster(assignments=assignments, lead_person_id=lead_people[0] if lead_people else None)

@@ -1,0 +1,155 @@
+"""Parse the text after ``/crisis`` into a typed command: one parser for every adapter.
+
+Parsing never raises anything but :class:`UsageError`, whose message shows the right syntax and
+the plan's scenarios, because a person typing under pressure needs the fix, not a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NoReturn
+
+from bot.core.errors import UsageError
+from bot.core.plan import Plan
+
+MAX_TITLE = 150
+MAX_SUMMARY = 2000
+_CRISIS_REF = re.compile(r"^(?:crisis-?)?#?0*(\d{1,9})$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^sev([1-9])$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class StartCommand:
+    """``title`` is None when the user typed only ``start``: adapters may open a form."""
+
+    scenario_id: str
+    severity_id: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class StatusCommand:
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class ListCommand:
+    which: str = "active"
+
+
+@dataclass(frozen=True)
+class ResolveCommand:
+    number: int | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    topic: str | None = None
+
+
+Command = StartCommand | StatusCommand | ListCommand | ResolveCommand | HelpCommand
+
+USAGE = {
+    "start": "/crisis start [scenario] [sev1..sev4] <title>",
+    "status": "/crisis status [CRISIS-0007]",
+    "list": "/crisis list [active|resolved|all]",
+    "resolve": "/crisis resolve [CRISIS-0007] [summary]",
+    "help": "/crisis help [command]",
+}
+LIST_FILTERS = ("active", "resolved", "all")
+
+
+def parse(text: str, plan: Plan) -> Command:
+    words = text.split()
+    if not words:
+        return HelpCommand()
+    verb, args = words[0].lower(), words[1:]
+    rest = text.strip()[len(words[0]) :].strip()
+    if verb == "start":
+        return _parse_start(args, plan)
+    if verb == "status":
+        return StatusCommand(_crisis_ref(args[0], verb) if args else None) if len(args) <= 1 else _too_many(verb)
+    if verb == "list":
+        which = args[0].lower() if args else "active"
+        if len(args) > 1 or which not in LIST_FILTERS:
+            raise UsageError(f"`list` takes one of: {', '.join(LIST_FILTERS)}.", hint=f"Usage: {USAGE['list']}")
+        return ListCommand(which)
+    if verb == "resolve":
+        number = None
+        if args and _CRISIS_REF.match(args[0]) and args[0].lower().startswith("crisis"):
+            number = _crisis_ref(args[0], verb)
+            rest = rest[len(args[0]) :].strip()
+        return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
+    if verb in ("help", "-h", "--help", "?"):
+        topic = args[0].lower() if args else None
+        return HelpCommand(topic if topic in USAGE else None)
+    raise UsageError(f"I don't know the command `{words[0][:40]}`.", hint=help_text(plan))
+
+
+def _parse_start(args: list[str], plan: Plan) -> StartCommand:
+    scenario_id: str | None = None
+    severity_id: str | None = None
+    rest = list(args)
+    # scenario and severity are optional and may come in either order before the title
+    for _ in range(2):
+        if not rest:
+            break
+        word = rest[0]
+        if scenario_id is None and (found := plan.scenario_for(word)) is not None:
+            scenario_id, rest = found, rest[1:]
+        elif severity_id is None and (m := _SEVERITY.match(word)):
+            severity_id = f"sev{m.group(1)}"
+            if severity_id not in plan.severities:
+                raise UsageError(
+                    f"This plan has no severity `{word[:10]}`.",
+                    hint=f"Use one of: {', '.join(plan.severity_ids())}. Usage: {USAGE['start']}",
+                )
+            rest = rest[1:]
+    scenario_id = scenario_id or ("other" if "other" in plan.scenarios else next(iter(plan.scenarios)))
+    title = " ".join(rest).strip()
+    if not title:
+        if args:
+            raise UsageError(
+                "Give the crisis a short title after the scenario and severity.",
+                hint=f"Example: /crisis start complaint sev3 Delivery delays flood our mentions\n{scenario_list(plan)}",
+            )
+        return StartCommand(scenario_id, severity_id, None)
+    return StartCommand(scenario_id, severity_id, _limited(title, MAX_TITLE, "title"))
+
+
+def _crisis_ref(word: str, verb: str) -> int:
+    m = _CRISIS_REF.match(word)
+    if not m:
+        raise UsageError(
+            f"`{word[:40]}` is not a crisis number.", hint=f"Write it like CRISIS-0007. Usage: {USAGE[verb]}"
+        )
+    return int(m.group(1))
+
+
+def _too_many(verb: str) -> NoReturn:
+    raise UsageError(f"`{verb}` takes at most one crisis number.", hint=f"Usage: {USAGE[verb]}")
+
+
+def _limited(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise UsageError(f"That {what} is {len(text)} characters long; keep it under {limit}.")
+    return text
+
+
+def scenario_list(plan: Plan) -> str:
+    items = []
+    for sid, sc in plan.scenarios.items():
+        aka = f" (also: {', '.join(sc.aliases)})" if sc.aliases else ""
+        items.append(f"{sid}{aka}: {sc.name}, usually {sc.default_severity}")
+    return "Scenarios: " + "; ".join(items)
+
+
+def help_text(plan: Plan, topic: str | None = None) -> str:
+    if topic:
+        return f"Usage: {USAGE[topic]}"
+    lines = ["Commands:", *(f"  {usage}" for usage in USAGE.values()), scenario_list(plan)]
+    levels = ", ".join(f"{sid} {plan.severities[sid].name}" for sid in plan.severity_ids())
+    lines.append(f"Severities (worst first): {levels}")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""Domain errors whose text is written for the person who typed the command.
+
+Adapters show ``user_message`` as it is (escaped for their platform), so it must say what went
+wrong and what to type instead, never a stack trace or an internal name.
+"""
+
+from __future__ import annotations
+
+
+class CrisisError(Exception):
+    """Base of every error a user may see."""
+
+    def __init__(self, user_message: str, *, hint: str | None = None) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.user_message if not self.hint else f"{self.user_message}\n{self.hint}"
+
+
+class UsageError(CrisisError):
+    """The command text could not be understood."""
+
+
+class NotFoundError(CrisisError):
+    """The crisis (or other thing) the user named does not exist."""
+
+
+class ConflictError(CrisisError):
+    """The request clashes with the crisis's state (e.g. resolving a resolved crisis)."""
+
+
+class PermissionDeniedError(CrisisError):
+    """The plan does not let this person do this."""
+
+
+class ChatPlatformError(CrisisError):
+    """The chat platform refused or failed a call after its retries."""
+
+
+class RoomNameTakenError(Exception):
+    """The chat platform already has a room with that name; the service picks the next one."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name

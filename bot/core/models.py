@@ -1,0 +1,123 @@
+"""Runtime models of a crisis: what was declared, who is in it, and what happened when.
+
+These are plain pydantic models, independent of storage and chat platform; repositories map them
+to tables and adapters to messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CrisisStatus(StrEnum):
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Actor(BaseModel):
+    """Who did something: their platform id and name, and their plan person id when known."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform_id: str
+    name: str
+    person_id: str | None = None
+
+
+BOT = Actor(platform_id="crisisbot", name="crisisbot")
+
+
+class Invocation(BaseModel):
+    """A command as an adapter received it: who typed what, where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: Actor
+    text: str
+    channel_id: str | None = None
+
+
+class Room(BaseModel):
+    """A war room as the chat platform knows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    url: str | None = None
+
+
+class Assignment(BaseModel):
+    """A role of the chain of command and the people holding it, primary first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role_id: str
+    role_name: str
+    person_ids: list[str]
+    paged: bool = False
+
+
+class Step(BaseModel):
+    """One step of a use case, recorded before it runs so a crash leaves an honest trace."""
+
+    key: str
+    label: str
+    status: StepStatus = StepStatus.PENDING
+    detail: str = ""
+    updated_at: datetime | None = None
+
+
+class TimelineEvent(BaseModel):
+    """Something that happened during the crisis, by whom and when."""
+
+    at: datetime
+    kind: str
+    text: str
+    actor: Actor = BOT
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Crisis(BaseModel):
+    """A declared crisis. ``number`` is the human id (CRISIS-0007) and never reused."""
+
+    id: int | None = None
+    number: int | None = None
+    title: str
+    scenario_id: str
+    severity_id: str
+    status: CrisisStatus = CrisisStatus.ACTIVE
+    declared_by: Actor
+    declared_at: datetime
+    room_name: str
+    room: Room | None = None
+    lead_person_id: str | None = None
+    assignments: list[Assignment] = Field(default_factory=list)
+    unreachable: dict[str, str] = Field(default_factory=dict)
+    kickoff_message_id: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: Actor | None = None
+    resolution_summary: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return format_crisis_key(self.number) if self.number is not None else "CRISIS-????"
+
+    @property
+    def unfinished_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.status is not StepStatus.DONE]
+
+
+def format_crisis_key(number: int) -> str:
+    return f"CRISIS-{number:04d}"

@@ -1,0 +1,88 @@
+"""The ports the core needs from the outside world, as typed Protocols.
+
+Adapters implement them (Slack, Teams, console, SQL); tests use the real ones or the console
+implementation. Keeping them small makes a new platform a few hundred lines, not a fork.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.messages import Message
+from bot.core.models import Crisis, CrisisStatus, Room, StepStatus, TimelineEvent
+from bot.core.plan import Person
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person of the plan as the chat adapter needs them: id plus contacts."""
+
+    person_id: str
+    person: Person
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel_id: str
+    message_id: str
+    permalink: str | None = None
+
+
+@dataclass
+class InviteReport:
+    """Invites are best effort: one unreachable person must not keep the others out."""
+
+    invited: list[str] = field(default_factory=list)
+    already_in: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class ChatPort(Protocol):
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        """Create the war room; raise RoomNameTakenError when the platform has that name."""
+        ...
+
+    async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport: ...
+
+    async def post(self, channel_id: str, message: Message) -> PostedMessage: ...
+
+    async def pin(self, posted: PostedMessage) -> None: ...
+
+    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
+        """Post in a shared channel named by the plan (e.g. crisis-announcements)."""
+        ...
+
+
+class CrisisRepository(Protocol):
+    async def create(self, crisis: Crisis) -> Crisis:
+        """Persist a new crisis and give it its number; RoomNameTakenError if the name is used."""
+        ...
+
+    async def get(self, number: int) -> Crisis | None: ...
+
+    async def get_by_room(self, room_id: str) -> Crisis | None: ...
+
+    async def list_crises(self, status: CrisisStatus | None = None, limit: int = 50) -> list[Crisis]: ...
+
+    async def update(self, crisis: Crisis) -> None:
+        """Save the mutable fields (room, status, severity, resolution ...) of a crisis."""
+        ...
+
+    async def rename_room(self, number: int, name: str) -> None:
+        """Reserve another war-room name; RoomNameTakenError if another crisis holds it."""
+        ...
+
+    async def set_step(self, number: int, key: str, status: StepStatus, detail: str, at: datetime) -> None: ...
+
+    async def add_event(self, number: int, event: TimelineEvent) -> None: ...
+
+    async def timeline(self, number: int) -> list[TimelineEvent]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...

@@ -1,0 +1,231 @@
+"""Build the neutral messages the service sends: kickoff, status, list, resolution, errors.
+
+Kept apart from the use cases so that wording can change without touching behaviour, and so that
+every adapter shows the same content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.core.commands import help_text
+from bot.core.errors import CrisisError
+from bot.core.messages import (
+    Block,
+    Checklist,
+    ChecklistItem,
+    Context,
+    Divider,
+    Fields,
+    Header,
+    Line,
+    Mention,
+    Message,
+    Paragraph,
+    RoomLink,
+    Strong,
+    line,
+)
+from bot.core.models import Crisis, CrisisStatus, StepStatus, TimelineEvent
+from bot.core.plan import Plan
+from bot.core.playbooks import Playbook
+
+
+def mention(plan: Plan, person_id: str) -> Mention:
+    person = plan.people.get(person_id)
+    return Mention(person_id, person.name if person else person_id)
+
+
+def people_line(plan: Plan, person_ids: Sequence[str]) -> Line:
+    spans: list[Mention | str] = []
+    for i, pid in enumerate(person_ids):
+        if i:
+            spans.append(", ")
+        spans.append(mention(plan, pid))
+    return line(*spans) if spans else line("nobody")
+
+
+def room_span(crisis: Crisis) -> RoomLink | Strong:
+    if crisis.room is None:
+        return Strong(f"#{crisis.room_name} (not created yet)")
+    return RoomLink(crisis.room.id, crisis.room.name, crisis.room.url)
+
+
+def severity_label(plan: Plan, severity_id: str) -> str:
+    level = plan.severities.get(severity_id)
+    return f"{severity_id.upper()} · {level.name}" if level else severity_id.upper()
+
+
+def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
+    """The first message in the war room: what, how bad, who leads, who does what, what first."""
+    scenario = plan.scenarios[crisis.scenario_id]
+    lead: Line = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    blocks: list[Block] = [
+        Header(f"{crisis.key}: {crisis.title}"),
+        Fields(
+            (
+                ("Severity", line(severity_label(plan, crisis.severity_id))),
+                ("Scenario", line(scenario.name)),
+                ("Lead", lead),
+                ("Declared by", line(crisis.declared_by.name)),
+            )
+        ),
+        Paragraph((line(Strong(playbook.title)), line(playbook.summary))),
+        Divider(),
+        Paragraph(tuple(_role_line(plan, a.role_name, a.person_ids, a.paged) for a in crisis.assignments)),
+    ]
+    paged = [pid for a in crisis.assignments if a.paged and a.person_ids for pid in a.person_ids[:1]]
+    if crisis.unreachable:
+        blocks.append(
+            Paragraph(
+                (
+                    line(Strong("Could not invite:")),
+                    *(line(mention(plan, pid), f": {why}") for pid, why in crisis.unreachable.items()),
+                )
+            )
+        )
+    blocks.append(
+        Checklist(
+            "First actions",
+            tuple(
+                ChecklistItem(
+                    a.do,
+                    owner=line(plan.roles[a.owner].name) if a.owner in plan.roles else line(a.owner),
+                    note=f"within {a.within_minutes} min" if a.within_minutes else "",
+                )
+                for a in playbook.first_actions
+            ),
+        )
+    )
+    if playbook.dont:
+        blocks.append(Paragraph((line(Strong("Don't")), *(line(f"• {d}") for d in playbook.dont))))
+    blocks.append(Paragraph((line(Strong("Resolved when")), *(line(f"• {r}") for r in playbook.resolved_when))))
+    blocks.append(Context(line("Paged: ", *people_line(plan, list(dict.fromkeys(paged))))))
+    return Message(
+        summary=f"{crisis.key} declared: {crisis.title} ({crisis.severity_id.upper()})",
+        blocks=tuple(blocks),
+        mentions=tuple(mention(plan, pid) for pid in dict.fromkeys(paged)),
+    )
+
+
+def _role_line(plan: Plan, role_name: str, person_ids: Sequence[str], paged: bool) -> Line:
+    mark = " (paged)" if paged else ""
+    return line(Strong(f"{role_name}{mark}: "), *people_line(plan, person_ids))
+
+
+def announcement(plan: Plan, crisis: Crisis) -> Message:
+    lead = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    return Message(
+        summary=f"{crisis.key} declared: {crisis.title}",
+        blocks=(
+            Paragraph(
+                (
+                    line(Strong(f"{crisis.key} declared"), f" · {severity_label(plan, crisis.severity_id)}"),
+                    line(crisis.title),
+                    line("War room: ", room_span(crisis), " · Lead: ", *lead),
+                )
+            ),
+        ),
+    )
+
+
+def status(plan: Plan, crisis: Crisis, events: Sequence[TimelineEvent], now: datetime) -> Message:
+    state = "Resolved" if crisis.status is CrisisStatus.RESOLVED else "Active"
+    lead = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    age_end = crisis.resolved_at or now
+    blocks: list[Block] = [
+        Header(f"{crisis.key}: {crisis.title}"),
+        Fields(
+            (
+                ("Status", line(state)),
+                ("Severity", line(severity_label(plan, crisis.severity_id))),
+                ("Lead", lead),
+                ("War room", line(room_span(crisis))),
+                ("Declared", line(_when(crisis.declared_at))),
+                ("Open for" if crisis.resolved_at is None else "Took", line(duration(age_end - crisis.declared_at))),
+            )
+        ),
+    ]
+    unfinished = crisis.unfinished_steps
+    if unfinished:
+        blocks.append(
+            Paragraph(
+                (
+                    line(Strong("Steps not done:")),
+                    *(line(f"• {s.label}: {s.status.value}", f" ({s.detail})" if s.detail else "") for s in unfinished),
+                )
+            )
+        )
+    if crisis.resolution_summary:
+        blocks.append(Paragraph((line(Strong("Resolution: "), crisis.resolution_summary),)))
+    if events:
+        recent = events[-8:]
+        blocks.append(Paragraph((line(Strong("Latest")), *(line(f"{_when(e.at)} ", e.text) for e in recent))))
+    return Message(summary=f"{crisis.key} {state.lower()}: {crisis.title}", blocks=tuple(blocks))
+
+
+def crisis_list(plan: Plan, crises: Sequence[Crisis], which: str, now: datetime) -> Message:
+    if not crises:
+        empty = {"active": "No active crisis. Calm seas.", "resolved": "No resolved crisis yet."}
+        return Message(summary="No crisis", blocks=(Paragraph((line(empty.get(which, "No crisis yet.")),)),))
+    rows = []
+    for c in crises:
+        age = duration((c.resolved_at or now) - c.declared_at)
+        state = "resolved" if c.status is CrisisStatus.RESOLVED else f"open {age}"
+        rows.append(line(Strong(c.key), f" {c.severity_id.upper()} · {c.title} · ", room_span(c), f" · {state}"))
+    return Message(summary=f"{len(crises)} {which} crises", blocks=(Paragraph(tuple(rows)),))
+
+
+def resolved(plan: Plan, crisis: Crisis) -> Message:
+    took = duration((crisis.resolved_at or crisis.declared_at) - crisis.declared_at)
+    body = [
+        line(
+            Strong(f"{crisis.key} resolved"),
+            f" after {took} by {crisis.resolved_by.name if crisis.resolved_by else '?'}",
+        )
+    ]
+    if crisis.resolution_summary:
+        body.append(line(crisis.resolution_summary))
+    return Message(summary=f"{crisis.key} resolved", blocks=(Paragraph(tuple(body)),))
+
+
+def started_reply(plan: Plan, crisis: Crisis) -> Message:
+    failed = [s for s in crisis.steps if s.status is StepStatus.FAILED]
+    lines = [line(Strong(f"{crisis.key} declared."), " War room: ", room_span(crisis))]
+    invited = sum(1 for _ in dict.fromkeys(p for a in crisis.assignments for p in a.person_ids))
+    lines.append(line(f"{invited - len(crisis.unreachable)} of {invited} people invited."))
+    lines.extend(line(f"⚠ {s.label} failed: {s.detail}") for s in failed)
+    return Message(summary=f"{crisis.key} declared", blocks=(Paragraph(tuple(lines)),))
+
+
+def progress(text: str) -> Message:
+    return Message(summary=text, blocks=(Context(line(text)),))
+
+
+def error(exc: CrisisError) -> Message:
+    lines = [line(exc.user_message)]
+    if exc.hint:
+        lines.extend(line(h) for h in exc.hint.splitlines())
+    return Message(summary=exc.user_message, blocks=(Paragraph(tuple(lines)),))
+
+
+def help_message(plan: Plan, topic: str | None = None) -> Message:
+    text = help_text(plan, topic)
+    return Message(summary="crisisbot help", blocks=(Paragraph(tuple(line(t) for t in text.splitlines())),))
+
+
+def duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,272 @@
+"""The SQL implementation of :class:`bot.core.ports.CrisisRepository` (SQLite and PostgreSQL).
+
+Every call opens its own short session and commits before returning, so the service may run calls
+concurrently (``asyncio.gather``) and several bot replicas may share one database. Uniqueness
+(crisis numbers, war-room names) is decided by the database's constraints, because only the
+database sees every replica's writes; any look before a write is an optimisation, never the guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.errors import RoomNameTakenError
+from bot.core.models import (
+    Actor,
+    Assignment,
+    Crisis,
+    CrisisStatus,
+    Room,
+    Step,
+    StepStatus,
+    TimelineEvent,
+)
+from bot.storage.tables import ROOM_NAME_CONSTRAINT, CrisisRow, CrisisStepRow, TimelineEventRow
+
+
+class SqlCrisisRepository:
+    """Crises, their steps and timelines in SQL; the crisis number is the row id."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def create(self, crisis: Crisis) -> Crisis:
+        async with self._sessions() as session:
+            # A cheap look first, so the usual clash (same title twice a day) does not burn a
+            # PostgreSQL sequence value and leave a gap in the crisis numbers. The unique
+            # constraint below still decides when two replicas race for the same name.
+            taken = await session.exec(select(exists().where(col(CrisisRow.room_name) == crisis.room_name)))
+            if taken.one():
+                raise RoomNameTakenError(crisis.room_name)
+            row = crisis_to_row(crisis)
+            session.add(row)
+            try:
+                await session.flush()
+                number = _saved_id(row)
+                session.add_all(step_to_row(number, position, step) for position, step in enumerate(crisis.steps))
+                await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                _raise_if_room_name_taken(exc, crisis.room_name)
+                raise
+        return crisis.model_copy(update={"id": number, "number": number}, deep=True)
+
+    async def get(self, number: int) -> Crisis | None:
+        return await self._first(CrisisRow.id == number)
+
+    async def get_by_room(self, room_id: str) -> Crisis | None:
+        return await self._first(col(CrisisRow.room_id) == room_id)
+
+    async def list_crises(self, status: CrisisStatus | None = None, limit: int = 50) -> list[Crisis]:
+        """Newest first, by number: numbers follow the order crises were declared in."""
+        query = select(CrisisRow).order_by(col(CrisisRow.id).desc()).limit(limit)
+        if status is not None:
+            query = query.where(CrisisRow.status == status.value)
+        async with self._sessions() as session:
+            rows = (await session.exec(query)).all()
+            steps = await _steps_of(session, [_saved_id(r) for r in rows])
+        return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in rows]
+
+    async def update(self, crisis: Crisis) -> None:
+        number = _number(crisis)
+        values = _mutable_values(crisis)
+        async with self._sessions() as session:
+            try:
+                result = await session.exec(update(CrisisRow).where(col(CrisisRow.id) == number).values(**values))
+                await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                _raise_if_room_name_taken(exc, crisis.room_name)
+                raise
+        _check_found(result.rowcount, f"crisis {number}")
+
+    async def rename_room(self, number: int, name: str) -> None:
+        async with self._sessions() as session:
+            try:
+                result = await session.exec(update(CrisisRow).where(col(CrisisRow.id) == number).values(room_name=name))
+                await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                _raise_if_room_name_taken(exc, name)
+                raise
+        _check_found(result.rowcount, f"crisis {number}")
+
+    async def set_step(self, number: int, key: str, status: StepStatus, detail: str, at: datetime) -> None:
+        query = (
+            update(CrisisStepRow)
+            .where(col(CrisisStepRow.crisis_id) == number, col(CrisisStepRow.key) == key)
+            .values(status=status.value, detail=detail, updated_at=at)
+        )
+        async with self._sessions() as session:
+            result = await session.exec(query)
+            await session.commit()
+        _check_found(result.rowcount, f"step {key!r} of crisis {number}")
+
+    async def add_event(self, number: int, event: TimelineEvent) -> None:
+        async with self._sessions() as session:
+            session.add(event_to_row(number, event))
+            try:
+                await session.commit()
+            except IntegrityError as exc:  # the only constraint left to break is the crisis FK
+                await session.rollback()
+                raise LookupError(f"no crisis {number} to add an event to") from exc
+
+    async def timeline(self, number: int) -> list[TimelineEvent]:
+        query = (
+            select(TimelineEventRow)
+            .where(TimelineEventRow.crisis_id == number)
+            .order_by(col(TimelineEventRow.at), col(TimelineEventRow.id))
+        )
+        async with self._sessions() as session:
+            return [row_to_event(row) for row in (await session.exec(query)).all()]
+
+    async def _first(self, where: ColumnElement[bool] | bool) -> Crisis | None:
+        query = select(CrisisRow).where(where).order_by(col(CrisisRow.id).desc()).limit(1)
+        async with self._sessions() as session:
+            row = (await session.exec(query)).first()
+            if row is None:
+                return None
+            steps = await _steps_of(session, [_saved_id(row)])
+        return row_to_crisis(row, steps.get(_saved_id(row), []))
+
+
+async def _steps_of(session: AsyncSession, numbers: Sequence[int]) -> dict[int, list[Step]]:
+    if not numbers:
+        return {}
+    query = (
+        select(CrisisStepRow)
+        .where(col(CrisisStepRow.crisis_id).in_(numbers))
+        .order_by(col(CrisisStepRow.crisis_id), col(CrisisStepRow.position))
+    )
+    steps: dict[int, list[Step]] = {}
+    for row in (await session.exec(query)).all():
+        steps.setdefault(row.crisis_id, []).append(row_to_step(row))
+    return steps
+
+
+def _raise_if_room_name_taken(exc: IntegrityError, name: str) -> None:
+    """Turn a clash on the room-name constraint into the domain error; leave any other alone.
+
+    PostgreSQL names the violated constraint (psycopg's ``diag.constraint_name``); SQLite only
+    says ``UNIQUE constraint failed: crisis.room_name`` in its message.
+    """
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint == ROOM_NAME_CONSTRAINT or "crisis.room_name" in str(exc.orig):
+        raise RoomNameTakenError(name) from exc
+
+
+def _check_found(rowcount: int, what: str) -> None:
+    if rowcount == 0:
+        raise LookupError(f"no {what} in the database")
+
+
+def _number(crisis: Crisis) -> int:
+    number = crisis.number if crisis.number is not None else crisis.id
+    if number is None:
+        raise ValueError("this crisis was never saved: call create() first")
+    return number
+
+
+def _saved_id(row: CrisisRow) -> int:
+    if row.id is None:
+        raise RuntimeError("crisis row has no id after flush")
+    return row.id
+
+
+# -- mapping between rows and core models ------------------------------------------------------
+
+
+def _dump(model: Actor | Room | Assignment) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def _mutable_values(crisis: Crisis) -> dict[str, Any]:
+    """The columns :meth:`SqlCrisisRepository.update` may change; the rest is fixed at declaration."""
+    return {
+        "status": crisis.status.value,
+        "severity_id": crisis.severity_id,
+        "room_name": crisis.room_name,
+        "room_id": crisis.room.id if crisis.room else None,
+        "room": _dump(crisis.room) if crisis.room else None,
+        "lead_person_id": crisis.lead_person_id,
+        "assignments": [_dump(a) for a in crisis.assignments],
+        "unreachable": dict(crisis.unreachable),
+        "kickoff_message_id": crisis.kickoff_message_id,
+        "resolved_at": crisis.resolved_at,
+        "resolved_by": _dump(crisis.resolved_by) if crisis.resolved_by else None,
+        "resolution_summary": crisis.resolution_summary,
+    }
+
+
+def crisis_to_row(crisis: Crisis) -> CrisisRow:
+    return CrisisRow(
+        title=crisis.title,
+        scenario_id=crisis.scenario_id,
+        declared_by=_dump(crisis.declared_by),
+        declared_at=crisis.declared_at,
+        **_mutable_values(crisis),
+    )
+
+
+def row_to_crisis(row: CrisisRow, steps: list[Step]) -> Crisis:
+    return Crisis(
+        id=row.id,
+        number=row.id,
+        title=row.title,
+        scenario_id=row.scenario_id,
+        severity_id=row.severity_id,
+        status=CrisisStatus(row.status),
+        declared_by=Actor.model_validate(row.declared_by),
+        declared_at=row.declared_at,
+        room_name=row.room_name,
+        room=Room.model_validate(row.room) if row.room is not None else None,
+        lead_person_id=row.lead_person_id,
+        assignments=[Assignment.model_validate(a) for a in row.assignments],
+        unreachable=dict(row.unreachable),
+        kickoff_message_id=row.kickoff_message_id,
+        resolved_at=row.resolved_at,
+        resolved_by=Actor.model_validate(row.resolved_by) if row.resolved_by is not None else None,
+        resolution_summary=row.resolution_summary,
+        steps=steps,
+    )
+
+
+def step_to_row(number: int, position: int, step: Step) -> CrisisStepRow:
+    return CrisisStepRow(
+        crisis_id=number,
+        position=position,
+        key=step.key,
+        label=step.label,
+        status=step.status.value,
+        detail=step.detail,
+        updated_at=step.updated_at,
+    )
+
+
+def row_to_step(row: CrisisStepRow) -> Step:
+    return Step(
+        key=row.key, label=row.label, status=StepStatus(row.status), detail=row.detail, updated_at=row.updated_at
+    )
+
+
+def event_to_row(number: int, event: TimelineEvent) -> TimelineEventRow:
+    # mode="json" turns whatever the service put in ``data`` (datetimes, enums) into JSON values.
+    dumped = event.model_dump(mode="json", include={"actor", "data"})
+    return TimelineEventRow(
+        crisis_id=number, at=event.at, kind=event.kind, text=event.text, actor=dumped["actor"], data=dumped["data"]
+    )
+
+
+def row_to_event(row: TimelineEventRow) -> TimelineEvent:
+    return TimelineEvent(
+        at=row.at, kind=row.kind, text=row.text, actor=Actor.model_validate(row.actor), data=dict(row.data)
+    )

@@ -1,0 +1,122 @@
+"""The database tables of a crisis, as SQLModel classes.
+
+These rows are a storage detail: the core never sees them, :mod:`bot.storage.repository` maps
+them to :mod:`bot.core.models`. The schema itself is created and changed only by the Alembic
+migrations in ``bot/storage/migrations``; a change here needs a new revision there
+(``tests/storage/test_migrations.py`` fails when the two drift apart).
+
+Choices that are not obvious:
+
+- Strings are unbounded (``VARCHAR`` / ``TEXT``): SQLite ignores lengths, so a limit enforced only
+  on PostgreSQL would make the two backends disagree on what can be saved.
+- Values with a shape (actors, assignments, room, event data) are JSON: they are always read and
+  written whole with their crisis, never queried by their parts.
+- Constraints have explicit names so the repository can tell a room-name clash from any other
+  integrity error on PostgreSQL, and so migrations can refer to them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+ROOM_NAME_CONSTRAINT = "uq_crisis_room_name"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    PostgreSQL keeps the instant (``timestamptz``) but answers in the session's time zone;
+    SQLite stores text and drops the offset. Normalising to UTC on the way in and tagging UTC on
+    the way out makes both backends return equal, comparable, aware datetimes. A naive datetime
+    is refused rather than guessed at: the core's clock is aware, so a naive one is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store a naive datetime ({value!r}): use a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _json(*, nullable: bool) -> Any:
+    """A JSON column; SQL NULL (not JSON ``null``) for a missing value so ``IS NULL`` works."""
+    return Column(JSON(none_as_null=True), nullable=nullable)
+
+
+def _timestamp(*, nullable: bool, index: bool = False) -> Any:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class CrisisRow(SQLModel, table=True):
+    """One declared crisis. Its ``id`` is the crisis number, so two replicas never share one."""
+
+    __tablename__ = "crisis"
+    # AUTOINCREMENT makes SQLite never hand out an id again, even after the newest row is deleted:
+    # a crisis number, once shown to people, must not come back for another crisis.
+    __table_args__ = (UniqueConstraint("room_name", name=ROOM_NAME_CONSTRAINT), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    title: str
+    scenario_id: str
+    severity_id: str
+    status: str
+    declared_by: dict[str, Any] = Field(sa_column=_json(nullable=False))
+    declared_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    room_name: str
+    room_id: str | None = Field(default=None, index=True)
+    room: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    lead_person_id: str | None = None
+    assignments: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json(nullable=False))
+    unreachable: dict[str, str] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    kickoff_message_id: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    resolved_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    resolution_summary: str | None = None
+
+
+class CrisisStepRow(SQLModel, table=True):
+    """One step of a use case; ``position`` keeps the order the service declared them in."""
+
+    __tablename__ = "crisis_step"
+    __table_args__ = (UniqueConstraint("crisis_id", "key", name="uq_crisis_step_crisis_id_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False))
+    position: int
+    key: str
+    label: str
+    status: str
+    detail: str = ""
+    updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class TimelineEventRow(SQLModel, table=True):
+    """Something that happened; read back ordered by ``(at, id)`` so ties keep insertion order."""
+
+    __tablename__ = "timeline_event"
+    __table_args__ = (Index("ix_timeline_event_crisis_id_at", "crisis_id", "at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False))
+    at: datetime = Field(sa_column=_timestamp(nullable=False))
+    kind: str
+    text: str
+    actor: dict[str, Any] = Field(sa_column=_json(nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))

@@ -1,0 +1,195 @@
+"""The use cases against the real SQL repository (SQLite and PostgreSQL) and the console chat."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from rich.console import Console
+
+from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
+from bot.core.clock import ManualClock
+from bot.core.commands import ResolveCommand, StartCommand
+from bot.core.errors import ConflictError, NotFoundError, UsageError
+from bot.core.messages import Message
+from bot.core.models import Actor, CrisisStatus, Invocation, StepStatus
+from bot.core.plan import LoadedPlan
+from bot.core.ports import PostedMessage
+from bot.core.service import CrisisService
+from bot.storage.repository import SqlCrisisRepository
+
+AMELIE = Actor(platform_id="amelie", name="Amélie Laurent", person_id="amelie")
+
+
+class CrashingChat(ConsoleChat):
+    """Dies (as a killed process would) when asked to pin, after room, invites and kickoff."""
+
+    crash = True
+
+    async def pin(self, posted: PostedMessage) -> None:
+        if self.crash:
+            raise asyncio.CancelledError
+        await super().pin(posted)
+
+
+def workspace(loaded_plan: LoadedPlan, **unreachable: str) -> ConsoleWorkspace:
+    return ConsoleWorkspace(loaded_plan.plan, Console(file=io.StringIO(), width=120), unreachable=unreachable)
+
+
+@pytest.fixture
+async def service(loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock) -> CrisisService:
+    return CrisisService(loaded_plan, repo, ConsoleChat(workspace(loaded_plan)), clock)
+
+
+def inv(text: str, channel: str | None = None, actor: Actor = AMELIE) -> Invocation:
+    return Invocation(actor=actor, text=text, channel_id=channel)
+
+
+async def test_start_runs_every_step_and_records_the_timeline(service: CrisisService) -> None:
+    progress: list[Message] = []
+
+    async def on_progress(message: Message) -> None:
+        progress.append(message)
+
+    crisis = await service.start(
+        StartCommand("complaint", "sev3", "Delivery delays flood our mentions"), AMELIE, on_progress
+    )
+    assert crisis.key == f"CRISIS-{crisis.number:04d}"
+    assert crisis.room_name == "crisis-20261125-delivery-delays-flood-our-mentions"
+    assert [s.status for s in crisis.steps] == [StepStatus.DONE] * 5
+    assert "Declaring" in progress[0].plain_text()
+
+    ws = service.chat.ws  # type: ignore[attr-defined]
+    room = ws.channels[crisis.room_name]
+    expected = {p for a in crisis.assignments for p in a.person_ids}
+    assert expected <= set(room.members)
+    assert "executive_sponsor" not in {a.role_id for a in crisis.assignments}
+    assert room.posts[0].pinned
+    kickoff = room.posts[0].message.plain_text()
+    assert "First actions" in kickoff
+    assert "Delivery delays flood our mentions" in kickoff
+    assert [p.message.summary for p in ws.channels["crisis-announcements"].posts] == [
+        f"{crisis.key} declared: Delivery delays flood our mentions"
+    ]
+
+    saved = await service.repo.get(crisis.number or 0)
+    assert saved is not None
+    assert saved.room is not None
+    assert saved.kickoff_message_id == room.posts[0].id
+    kinds = [e.kind for e in await service.repo.timeline(crisis.number or 0)]
+    assert kinds[0] == "declared"
+    assert {"war_room_created", "invited", "kickoff_posted", "announced"} <= set(kinds)
+
+
+async def test_sev1_scandal_brings_executives_legal_and_press(service: CrisisService) -> None:
+    crisis = await service.start(StartCommand("executive_scandal", None, "CEO video"), AMELIE)
+    roles = {a.role_id: a for a in crisis.assignments}
+    assert crisis.severity_id == "sev1"
+    assert {"executive_sponsor", "legal", "press"} <= set(roles)
+    assert roles["legal"].paged
+    assert crisis.assignments[0].role_id == service.plan.lead_role
+
+
+async def test_same_title_same_day_gets_a_suffixed_room(service: CrisisService) -> None:
+    first = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
+    second = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
+    assert second.room_name == f"{first.room_name}-2"
+    assert second.number == (first.number or 0) + 1
+
+
+async def test_room_name_taken_on_the_platform_picks_the_next(service: CrisisService) -> None:
+    service.chat.ws.add_channel("crisis-20261125-troll-storm")  # type: ignore[attr-defined]
+    crisis = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
+    assert crisis.room is not None
+    assert crisis.room.name == "crisis-20261125-troll-storm-2"
+    saved = await service.repo.get(crisis.number or 0)
+    assert saved is not None
+    assert saved.room_name == "crisis-20261125-troll-storm-2"
+
+
+async def test_unreachable_person_does_not_stop_the_others(
+    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan, sofia="account deactivated")
+    service = CrisisService(loaded_plan, repo, ConsoleChat(ws), clock)
+    crisis = await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
+    assert crisis.unreachable == {"sofia": "account deactivated"}
+    room = ws.channels[crisis.room_name]
+    assert "sofia" not in room.members
+    assert "amelie" in room.members
+    assert "Could not invite" in room.posts[0].message.plain_text()
+    assert all(s.status is StepStatus.DONE for s in crisis.steps)
+
+
+async def test_crash_between_steps_is_shown_honestly_and_resume_finishes(
+    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    chat = CrashingChat(ws)
+    service = CrisisService(loaded_plan, repo, chat, clock)
+    with pytest.raises(asyncio.CancelledError):
+        await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
+    [crisis] = await repo.list_crises()
+    status = (await service.handle(inv("status", crisis.room.id if crisis.room else None))).plain_text()
+    assert "Steps not done" in status
+    assert "Pin the kickoff message: pending" in status
+    assert {s.key for s in crisis.unfinished_steps} >= {"pin"}
+
+    chat.crash = False
+    restarted = CrisisService(loaded_plan, repo, chat, clock)
+    await restarted.resume(crisis)
+    again = await repo.get(crisis.number or 0)
+    assert again is not None
+    assert again.unfinished_steps == []
+    room = ws.channels[crisis.room_name]
+    assert len(room.posts) == 1, "the kickoff was done before the crash and must not be posted twice"
+    assert room.posts[0].pinned
+
+
+async def test_status_in_a_war_room_means_that_crisis(service: CrisisService) -> None:
+    one = await service.start(StartCommand("troll", None, "Bots on launch post"), AMELIE)
+    await service.start(StartCommand("complaint", None, "Broken lamps"), AMELIE)
+    assert one.room is not None
+    text = (await service.handle(inv("status", one.room.id))).plain_text()
+    assert "Bots on launch post" in text
+    with pytest.raises(UsageError, match="Several crises are active"):
+        await service.find(None, "general")
+
+
+async def test_status_and_resolve_errors_are_polite(service: CrisisService) -> None:
+    with pytest.raises(NotFoundError, match="no active crisis"):
+        await service.find(None, None)
+    reply = (await service.handle(inv("status CRISIS-0042"))).plain_text()
+    assert "There is no crisis CRISIS-0042" in reply
+    assert "/crisis list" in reply
+
+
+async def test_resolve_closes_posts_and_cannot_happen_twice(service: CrisisService, clock: ManualClock) -> None:
+    crisis = await service.start(StartCommand("complaint", None, "Broken lamps"), AMELIE)
+    clock.advance(minutes=95)
+    resolved = await service.resolve(ResolveCommand(None, "Refunds sent"), inv("resolve"))
+    assert resolved.status is CrisisStatus.RESOLVED
+    ws = service.chat.ws  # type: ignore[attr-defined]
+    assert "resolved after 1h 35m" in ws.channels[crisis.room_name].posts[-1].message.plain_text()
+    with pytest.raises(ConflictError, match="already resolved"):
+        await service.resolve(ResolveCommand(crisis.number, ""), inv("resolve"))
+    listing = (await service.handle(inv("list resolved"))).plain_text()
+    assert crisis.key in listing
+    assert "No active crisis" in (await service.handle(inv("list"))).plain_text()
+
+
+async def test_hostile_title_is_stored_as_typed(service: CrisisService) -> None:
+    title = "<!channel> <@U123> *bold* {{ 7*7 }}"
+    crisis = await service.start(StartCommand("other", None, title), AMELIE)
+    saved = await service.repo.get(crisis.number or 0)
+    assert saved is not None
+    assert saved.title == title
+    assert crisis.room_name == "crisis-20261125-channel-u123-bold-7-7"
+
+
+async def test_concurrent_starts_get_distinct_numbers_and_rooms(service: CrisisService) -> None:
+    crises = await asyncio.gather(*(service.start(StartCommand("troll", None, "Same title"), AMELIE) for _ in range(8)))
+    assert len({c.number for c in crises}) == 8
+    assert len({c.room_name for c in crises}) == 8
+    assert all(c.unfinished_steps == [] for c in crises)

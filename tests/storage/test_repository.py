@@ -1,0 +1,185 @@
+"""SqlCrisisRepository against real SQLite and PostgreSQL: what is saved is what comes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.errors import RoomNameTakenError
+from bot.core.models import Actor, Assignment, CrisisStatus, Room, StepStatus, TimelineEvent
+from bot.storage.repository import SqlCrisisRepository
+from tests.storage._support import DECLARED_AT, make_crisis
+
+PARIS = timezone(timedelta(hours=1))
+
+
+async def test_round_trip_keeps_every_field(repo: SqlCrisisRepository) -> None:
+    declared_at = datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=PARIS)
+    resolved_at = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    draft = make_crisis(
+        "crisis-20261125-delays",
+        declared_at=declared_at,
+        severity_id="sev2",
+        lead_person_id="ada",
+        assignments=[
+            Assignment(role_id="lead", role_name="Crisis lead", person_ids=["ada", "bob"], paged=True),
+            Assignment(role_id="legal", role_name="Legal", person_ids=["chloé"]),
+        ],
+    )
+    created = await repo.create(draft)
+    assert created.number is not None
+    assert created.id == created.number
+    assert draft.number is None  # the caller's draft is not changed behind its back
+
+    created.status = CrisisStatus.RESOLVED
+    created.room = Room(id="C0123", name="crisis-20261125-delays", url="https://example.test/C0123")
+    created.unreachable = {"bob": "user_not_found"}
+    created.kickoff_message_id = "1732528800.000100"
+    created.resolved_at = resolved_at
+    created.resolved_by = Actor(platform_id="U002", name="Bob")
+    created.resolution_summary = "Carrier fixed; apology posted — merci."
+    await repo.update(created)
+
+    loaded = await repo.get(created.number)
+    assert loaded == created
+    assert loaded is not None
+    assert loaded.declared_at == declared_at
+    assert loaded.declared_at.tzinfo is UTC
+    assert loaded.resolved_at is not None
+    assert loaded.resolved_at.tzinfo is UTC
+    assert await repo.get_by_room("C0123") == created
+
+
+async def test_missing_crises_are_none(repo: SqlCrisisRepository) -> None:
+    assert await repo.get(999) is None
+    assert await repo.get_by_room("C-nope") is None
+
+
+async def test_steps_keep_their_order_and_record_progress(repo: SqlCrisisRepository) -> None:
+    crisis = await repo.create(make_crisis("room-a"))
+    assert crisis.number is not None
+    at = DECLARED_AT + timedelta(seconds=5)
+    await repo.set_step(crisis.number, "invite", StepStatus.FAILED, "Slack said no", at)
+    await repo.set_step(crisis.number, "create_room", StepStatus.DONE, "#room-a", at)
+
+    loaded = await repo.get(crisis.number)
+    assert loaded is not None
+    assert [(s.key, s.status, s.detail, s.updated_at) for s in loaded.steps] == [
+        ("create_room", StepStatus.DONE, "#room-a", at),
+        ("invite", StepStatus.FAILED, "Slack said no", at),
+    ]
+    assert [s.key for s in loaded.unfinished_steps] == ["invite"]
+    with pytest.raises(LookupError):
+        await repo.set_step(crisis.number, "no-such-step", StepStatus.DONE, "", at)
+
+
+async def test_timeline_is_ordered_by_time_then_insertion(repo: SqlCrisisRepository) -> None:
+    crisis = await repo.create(make_crisis("room-a"))
+    other = await repo.create(make_crisis("room-b"))
+    assert crisis.number is not None
+    assert other.number is not None
+    t0 = DECLARED_AT
+    ada = Actor(platform_id="U001", name="Ada", person_id="ada")
+    events = [
+        TimelineEvent(at=t0 + timedelta(minutes=2), kind="late", text="written first, happened last"),
+        TimelineEvent(at=t0, kind="declared", text="first", actor=ada),
+        TimelineEvent(at=t0 + timedelta(minutes=1), kind="tie-1", text="same time, inserted first"),
+        TimelineEvent(at=(t0 + timedelta(minutes=1)).astimezone(PARIS), kind="tie-2", text="same", data={"n": [1, 2]}),
+    ]
+    for event in events:
+        await repo.add_event(crisis.number, event)
+    await repo.add_event(other.number, TimelineEvent(at=t0, kind="other", text="not ours"))
+
+    timeline = await repo.timeline(crisis.number)
+    assert [e.kind for e in timeline] == ["declared", "tie-1", "tie-2", "late"]
+    assert timeline[0].actor == ada
+    assert timeline[2].data == {"n": [1, 2]}
+    assert all(e.at.tzinfo is UTC for e in timeline)
+
+
+async def test_event_data_is_stored_as_json(repo: SqlCrisisRepository) -> None:
+    crisis = await repo.create(make_crisis("room-a"))
+    assert crisis.number is not None
+    await repo.add_event(crisis.number, TimelineEvent(at=DECLARED_AT, kind="k", text="t", data={"when": DECLARED_AT}))
+    [event] = await repo.timeline(crisis.number)
+    assert event.data == {"when": "2026-11-25T09:00:00Z"}  # JSON has no datetime: it comes back as text
+
+
+async def test_unknown_crisis_numbers_raise_lookup_error(repo: SqlCrisisRepository) -> None:
+    with pytest.raises(LookupError):
+        await repo.add_event(404, TimelineEvent(at=DECLARED_AT, kind="k", text="t"))
+    with pytest.raises(LookupError):
+        await repo.rename_room(404, "anything")
+    ghost = make_crisis("ghost").model_copy(update={"id": 404, "number": 404})
+    with pytest.raises(LookupError):
+        await repo.update(ghost)
+
+
+async def test_create_refuses_a_taken_room_name(repo: SqlCrisisRepository) -> None:
+    await repo.create(make_crisis("room-a"))
+    with pytest.raises(RoomNameTakenError) as info:
+        await repo.create(make_crisis("room-a"))
+    assert info.value.name == "room-a"
+    assert len(await repo.list_crises()) == 1
+
+
+async def test_rename_room_conflicts_and_succeeds(repo: SqlCrisisRepository) -> None:
+    first = await repo.create(make_crisis("room-a"))
+    second = await repo.create(make_crisis("room-b"))
+    assert first.number is not None
+    assert second.number is not None
+
+    with pytest.raises(RoomNameTakenError) as info:
+        await repo.rename_room(second.number, "room-a")
+    assert info.value.name == "room-a"
+    assert (await repo.get(second.number)) == second  # unchanged after the failed rename
+
+    await repo.rename_room(second.number, "room-b")  # its own name is not a clash
+    await repo.rename_room(second.number, "room-b-2")
+    renamed = await repo.get(second.number)
+    assert renamed is not None
+    assert renamed.room_name == "room-b-2"
+    await repo.create(make_crisis("room-b"))  # the old name is free again
+
+
+async def test_update_refuses_a_taken_room_name(repo: SqlCrisisRepository) -> None:
+    await repo.create(make_crisis("room-a"))
+    second = await repo.create(make_crisis("room-b"))
+    second.room_name = "room-a"
+    with pytest.raises(RoomNameTakenError):
+        await repo.update(second)
+
+
+async def test_list_is_newest_first_and_filters(repo: SqlCrisisRepository) -> None:
+    made = [await repo.create(make_crisis(f"room-{i}", title=f"crisis {i}")) for i in range(5)]
+    for crisis in made[1::2]:
+        crisis.status = CrisisStatus.RESOLVED
+        await repo.update(crisis)
+    numbers = [c.number for c in made]
+
+    assert [c.number for c in await repo.list_crises()] == numbers[::-1]
+    assert [c.number for c in await repo.list_crises(CrisisStatus.ACTIVE)] == [numbers[4], numbers[2], numbers[0]]
+    assert [c.number for c in await repo.list_crises(CrisisStatus.RESOLVED)] == [numbers[3], numbers[1]]
+    assert [c.number for c in await repo.list_crises(limit=2)] == [numbers[4], numbers[3]]
+    listed = await repo.list_crises(CrisisStatus.ACTIVE, limit=1)
+    assert [s.key for s in listed[0].steps] == ["create_room", "invite"]
+
+
+async def test_numbers_are_never_reused(repo: SqlCrisisRepository, engine: AsyncEngine) -> None:
+    await repo.create(make_crisis("room-a"))
+    newest = await repo.create(make_crisis("room-b"))
+    assert newest.number is not None
+    async with engine.begin() as conn:  # an operator deleting the newest row by hand
+        await conn.execute(text("DELETE FROM crisis WHERE id = :id"), {"id": newest.number})
+    again = await repo.create(make_crisis("room-c"))
+    assert again.number is not None
+    assert again.number > newest.number
+
+
+async def test_naive_datetimes_are_refused(repo: SqlCrisisRepository) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        await repo.create(make_crisis("room-a", declared_at=datetime(2026, 11, 25, 9, 0)))
+    assert await repo.list_crises() == []
