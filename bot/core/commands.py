@@ -26,6 +26,8 @@ class StartCommand:
     scenario_id: str
     severity_id: str | None
     title: str | None
+    details: str | None = None
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)

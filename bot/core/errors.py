@@ -31,6 +31,22 @@ class ConflictError(CrisisError):
     """The request clashes with the crisis's state (e.g. resolving a resolved crisis)."""
 
 
+class DuplicateRequestError(Exception):
+    """A crisis with this request key exists already (a double click, a retried request)."""
+
+    def __init__(self, request_key: str) -> None:
+        super().__init__(request_key)
+        self.request_key = request_key
+
+
+class AlreadyDeclaredError(ConflictError):
+    """The same person asked for the same crisis twice (double click, retried request)."""
+
+    def __init__(self, user_message: str, *, number: int) -> None:
+        super().__init__(user_message)
+        self.number = number
+
+
 class PermissionDeniedError(CrisisError):
     """The plan does not let this person do this."""
 

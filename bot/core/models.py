@@ -94,6 +94,9 @@ class Crisis(BaseModel):
     id: int | None = None
     number: int | None = None
     title: str
+    details: str | None = None
+    source_url: str | None = None
+    request_key: str | None = None
     scenario_id: str
     severity_id: str
     status: CrisisStatus = CrisisStatus.ACTIVE

@@ -45,6 +45,10 @@ class ChatPort(Protocol):
         """Create the war room; raise RoomNameTakenError when the platform has that name."""
         ...
 
+    async def prepare(self, members: Sequence[Member]) -> None:
+        """Look up platform accounts early (run beside room creation, off the critical path)."""
+        ...
+
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport: ...
 
     async def post(self, channel_id: str, message: Message) -> PostedMessage: ...
@@ -58,10 +62,16 @@ class ChatPort(Protocol):
 
 class CrisisRepository(Protocol):
     async def create(self, crisis: Crisis) -> Crisis:
-        """Persist a new crisis and give it its number; RoomNameTakenError if the name is used."""
+        """Persist a new crisis and give it its number.
+
+        Raises RoomNameTakenError if the room name is used, DuplicateRequestError if the
+        request key is.
+        """
         ...
 
     async def get(self, number: int) -> Crisis | None: ...
+
+    async def get_by_request_key(self, request_key: str) -> Crisis | None: ...
 
     async def get_by_room(self, room_id: str) -> Crisis | None: ...
 

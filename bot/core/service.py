@@ -8,6 +8,7 @@ and :meth:`CrisisService.resume` finishes the job without redoing what was done.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -22,8 +23,10 @@ from bot.core.commands import (
     parse,
 )
 from bot.core.errors import (
+    AlreadyDeclaredError,
     ConflictError,
     CrisisError,
+    DuplicateRequestError,
     NotFoundError,
     RoomNameTakenError,
     UsageError,
@@ -35,6 +38,7 @@ from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PostedMess
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Message], Awaitable[None]]
+DEDUPE_WINDOW_SECONDS = 120
 
 START_STEPS = (
     ("create_room", "Create the war room"),
@@ -80,7 +84,15 @@ class CrisisService:
 
     # -- start -------------------------------------------------------------------------------
 
-    async def start(self, cmd: StartCommand, actor: Actor, progress: Progress | None = None) -> Crisis:
+    async def start(
+        self, cmd: StartCommand, actor: Actor, progress: Progress | None = None, request_key: str | None = None
+    ) -> Crisis:
+        """Declare a crisis and run its steps.
+
+        ``request_key`` identifies the request on its platform (a Slack view id, say) so that a
+        repeated submission finds the first crisis. Without one, the same person declaring the
+        same title and scenario within a couple of minutes is taken for a double click.
+        """
         if cmd.title is None:
             raise UsageError(
                 "Tell me what is happening: `/crisis start [scenario] [sev1..sev4] <title>`.",
@@ -90,8 +102,14 @@ class CrisisService:
         severity_id = cmd.severity_id or scenario.default_severity
         roster = chain_of_command.resolve(self.plan, cmd.scenario_id, severity_id)
         now = self.clock.now()
+        keys = [request_key] if request_key else _dedupe_keys(actor, cmd, now.timestamp())
+        for key in keys:
+            await self._refuse_duplicate(key)
         draft = Crisis(
             title=cmd.title,
+            details=cmd.details,
+            source_url=cmd.source_url,
+            request_key=keys[0],
             scenario_id=cmd.scenario_id,
             severity_id=severity_id,
             declared_by=actor,
@@ -101,7 +119,11 @@ class CrisisService:
             assignments=roster.assignments,
             steps=[Step(key=k, label=label, updated_at=now) for k, label in START_STEPS],
         )
-        crisis = await self._reserve(draft)
+        try:
+            crisis = await self._reserve(draft)
+        except DuplicateRequestError:
+            await self._refuse_duplicate(keys[0])
+            raise
         await self.repo.add_event(
             self._number(crisis),
             TimelineEvent(
@@ -115,6 +137,15 @@ class CrisisService:
             await progress(views.progress(f"Declaring {crisis.key}: creating the war room and paging the owners..."))
         return await self.resume(crisis)
 
+    async def _refuse_duplicate(self, key: str) -> None:
+        existing = await self.repo.get_by_request_key(key)
+        if existing is not None and existing.number is not None:
+            where = f" War room: #{existing.room.name}." if existing.room else ""
+            raise AlreadyDeclaredError(
+                f"{existing.key} was already declared for this at {existing.declared_at:%H:%M UTC}.{where}",
+                number=existing.number,
+            )
+
     async def _reserve(self, draft: Crisis) -> Crisis:
         base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, draft.title)
         for name in rooms.candidates(base):
@@ -126,10 +157,14 @@ class CrisisService:
 
     async def resume(self, crisis: Crisis) -> Crisis:
         """Run the start steps that are not done yet, in order; independent ones concurrently."""
-        if self._pending(crisis, "create_room") and not await self._step(
-            crisis, "create_room", self._create_room(crisis)
-        ):
-            return crisis
+        if self._pending(crisis, "create_room"):
+            people = chain_of_command.Roster(crisis.assignments, crisis.lead_person_id).invitees()
+            members = [Member(pid, self.plan.people[pid]) for pid in people if pid in self.plan.people]
+            created, _ = await asyncio.gather(
+                self._step(crisis, "create_room", self._create_room(crisis)), self.chat.prepare(members)
+            )
+            if not created:
+                return crisis
         await asyncio.gather(self._room_setup(crisis), self._announce(crisis))
         return crisis
 
@@ -287,3 +322,11 @@ class CrisisService:
         if crisis.number is None:
             raise RuntimeError("crisis has not been saved yet")
         return crisis.number
+
+
+def _dedupe_keys(actor: Actor, cmd: StartCommand, timestamp: float) -> list[str]:
+    """Keys for this time window and the previous one, so a click just before a window edge counts."""
+    what = "|".join((actor.platform_id, cmd.scenario_id, cmd.severity_id or "", (cmd.title or "").casefold()))
+    digest = hashlib.sha256(what.encode()).hexdigest()[:24]
+    window = int(timestamp // DEDUPE_WINDOW_SECONDS)
+    return [f"auto:{digest}:{window}", f"auto:{digest}:{window - 1}"]

@@ -20,6 +20,7 @@ from bot.core.messages import (
     Fields,
     Header,
     Line,
+    Link,
     Mention,
     Message,
     Paragraph,
@@ -71,6 +72,7 @@ def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
                 ("Declared by", line(crisis.declared_by.name)),
             )
         ),
+        *_details(crisis),
         Paragraph((line(Strong(playbook.title)), line(playbook.summary))),
         Divider(),
         Paragraph(tuple(_role_line(plan, a.role_name, a.person_ids, a.paged) for a in crisis.assignments)),
@@ -107,6 +109,15 @@ def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
         blocks=tuple(blocks),
         mentions=tuple(mention(plan, pid) for pid in dict.fromkeys(paged)),
     )
+
+
+def _details(crisis: Crisis) -> list[Block]:
+    lines: list[Line] = []
+    if crisis.details:
+        lines.extend(line(text) for text in crisis.details.splitlines() if text.strip())
+    if crisis.source_url:
+        lines.append(line("Started here: ", Link(crisis.source_url, crisis.source_url)))
+    return [Paragraph((line(Strong("What happened")), *lines))] if lines else []
 
 
 def _role_line(plan: Plan, role_name: str, person_ids: Sequence[str], paged: bool) -> Line:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.errors import RoomNameTakenError
+from bot.core.errors import DuplicateRequestError, RoomNameTakenError
 from bot.core.models import (
     Actor,
     Assignment,
@@ -29,7 +29,13 @@ from bot.core.models import (
     StepStatus,
     TimelineEvent,
 )
-from bot.storage.tables import ROOM_NAME_CONSTRAINT, CrisisRow, CrisisStepRow, TimelineEventRow
+from bot.storage.tables import (
+    REQUEST_KEY_CONSTRAINT,
+    ROOM_NAME_CONSTRAINT,
+    CrisisRow,
+    CrisisStepRow,
+    TimelineEventRow,
+)
 
 
 class SqlCrisisRepository:
@@ -56,11 +62,16 @@ class SqlCrisisRepository:
             except IntegrityError as exc:
                 await session.rollback()
                 _raise_if_room_name_taken(exc, crisis.room_name)
+                if crisis.request_key is not None and _violates(exc, REQUEST_KEY_CONSTRAINT, "crisis.request_key"):
+                    raise DuplicateRequestError(crisis.request_key) from exc
                 raise
         return crisis.model_copy(update={"id": number, "number": number}, deep=True)
 
     async def get(self, number: int) -> Crisis | None:
         return await self._first(CrisisRow.id == number)
+
+    async def get_by_request_key(self, request_key: str) -> Crisis | None:
+        return await self._first(col(CrisisRow.request_key) == request_key)
 
     async def get_by_room(self, room_id: str) -> Crisis | None:
         return await self._first(col(CrisisRow.room_id) == room_id)
@@ -158,10 +169,13 @@ def _raise_if_room_name_taken(exc: IntegrityError, name: str) -> None:
     PostgreSQL names the violated constraint (psycopg's ``diag.constraint_name``); SQLite only
     says ``UNIQUE constraint failed: crisis.room_name`` in its message.
     """
-    diag = getattr(exc.orig, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    if constraint == ROOM_NAME_CONSTRAINT or "crisis.room_name" in str(exc.orig):
+    if _violates(exc, ROOM_NAME_CONSTRAINT, "crisis.room_name"):
         raise RoomNameTakenError(name) from exc
+
+
+def _violates(exc: IntegrityError, constraint: str, sqlite_column: str) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint or sqlite_column in str(exc.orig)
 
 
 def _check_found(rowcount: int, what: str) -> None:
@@ -210,6 +224,9 @@ def _mutable_values(crisis: Crisis) -> dict[str, Any]:
 def crisis_to_row(crisis: Crisis) -> CrisisRow:
     return CrisisRow(
         title=crisis.title,
+        details=crisis.details,
+        source_url=crisis.source_url,
+        request_key=crisis.request_key,
         scenario_id=crisis.scenario_id,
         declared_by=_dump(crisis.declared_by),
         declared_at=crisis.declared_at,
@@ -222,6 +239,9 @@ def row_to_crisis(row: CrisisRow, steps: list[Step]) -> Crisis:
         id=row.id,
         number=row.id,
         title=row.title,
+        details=row.details,
+        source_url=row.source_url,
+        request_key=row.request_key,
         scenario_id=row.scenario_id,
         severity_id=row.severity_id,
         status=CrisisStatus(row.status),

@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 ROOM_NAME_CONSTRAINT = "uq_crisis_room_name"
+REQUEST_KEY_CONSTRAINT = "uq_crisis_request_key"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -70,10 +71,20 @@ class CrisisRow(SQLModel, table=True):
     __tablename__ = "crisis"
     # AUTOINCREMENT makes SQLite never hand out an id again, even after the newest row is deleted:
     # a crisis number, once shown to people, must not come back for another crisis.
-    __table_args__ = (UniqueConstraint("room_name", name=ROOM_NAME_CONSTRAINT), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("room_name", name=ROOM_NAME_CONSTRAINT),
+        # a unique index, not a constraint: SQLite can add it without rebuilding the table
+        Index(REQUEST_KEY_CONSTRAINT, "request_key", unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     title: str
+    details: str | None = None
+    source_url: str | None = None
+    # what identifies the request that declared it (platform id or dedupe key): a repeated
+    # request hits this unique constraint instead of declaring a second crisis
+    request_key: str | None = None
     scenario_id: str
     severity_id: str
     status: str

@@ -11,7 +11,7 @@ from rich.console import Console
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.core.clock import ManualClock
 from bot.core.commands import ResolveCommand, StartCommand
-from bot.core.errors import ConflictError, NotFoundError, UsageError
+from bot.core.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
 from bot.core.messages import Message
 from bot.core.models import Actor, CrisisStatus, Invocation, StepStatus
 from bot.core.plan import LoadedPlan
@@ -91,8 +91,9 @@ async def test_sev1_scandal_brings_executives_legal_and_press(service: CrisisSer
     assert crisis.assignments[0].role_id == service.plan.lead_role
 
 
-async def test_same_title_same_day_gets_a_suffixed_room(service: CrisisService) -> None:
+async def test_same_title_same_day_gets_a_suffixed_room(service: CrisisService, clock: ManualClock) -> None:
     first = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
+    clock.advance(hours=2)
     second = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
     assert second.room_name == f"{first.room_name}-2"
     assert second.number == (first.number or 0) + 1
@@ -189,7 +190,36 @@ async def test_hostile_title_is_stored_as_typed(service: CrisisService) -> None:
 
 
 async def test_concurrent_starts_get_distinct_numbers_and_rooms(service: CrisisService) -> None:
-    crises = await asyncio.gather(*(service.start(StartCommand("troll", None, "Same title"), AMELIE) for _ in range(8)))
+    cmd = StartCommand("troll", None, "Same title")
+    crises = await asyncio.gather(*(service.start(cmd, AMELIE, request_key=f"req-{i}") for i in range(8)))
     assert len({c.number for c in crises}) == 8
     assert len({c.room_name for c in crises}) == 8
     assert all(c.unfinished_steps == [] for c in crises)
+
+
+async def test_double_click_declares_once(service: CrisisService, clock: ManualClock) -> None:
+    cmd = StartCommand("complaint", "sev3", "Late parcels")
+    results = await asyncio.gather(service.start(cmd, AMELIE), service.start(cmd, AMELIE), return_exceptions=True)
+    crises = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, AlreadyDeclaredError)]
+    assert len(crises) == 1
+    assert len(refused) == 1
+    assert refused[0].number == crises[0].number
+    clock.advance(seconds=90)
+    reply = (await service.handle(inv("start complaint sev3 Late parcels"))).plain_text()
+    assert f"{crises[0].key} was already declared" in reply
+    assert len(await service.repo.list_crises()) == 1
+    clock.advance(minutes=5)
+    again = await service.start(cmd, AMELIE)
+    assert again.number != crises[0].number
+
+
+async def test_same_request_key_finds_the_first_crisis(service: CrisisService) -> None:
+    cmd = StartCommand("troll", None, "Bot swarm", details="Hundreds of replies", source_url="https://x.test/p/1")
+    first = await service.start(cmd, AMELIE, request_key="slack:view:V1")
+    with pytest.raises(AlreadyDeclaredError) as info:
+        await service.start(cmd, AMELIE, request_key="slack:view:V1")
+    assert info.value.number == first.number
+    kickoff = service.chat.ws.channels[first.room_name].posts[0].message.plain_text()  # type: ignore[attr-defined]
+    assert "Hundreds of replies" in kickoff
+    assert "https://x.test/p/1" in kickoff

@@ -91,6 +91,9 @@ class ConsoleChat:
         self.ws.say("➕ created ", _room(channel.name), f" ({kind}) · topic: ", Text(topic))
         return Room(id=channel.id, name=channel.name)
 
+    async def prepare(self, members: Sequence[Member]) -> None:
+        """Everyone in the console workspace is known already."""
+
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
         channel = self._require(room.id)
         report = InviteReport()

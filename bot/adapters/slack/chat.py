@@ -1,0 +1,251 @@
+"""``SlackChat``: the core's ChatPort over the Slack Web API.
+
+What Slack makes hard is handled here, so the core never sees it:
+- a person may be known by Slack id or only by email (looked up once, then cached);
+- ``conversations.invite`` fails whole on one bad user unless ``force=true``, and takes at most
+  100 users per call: we force, chunk, and turn the per-user errors into readable reasons;
+- the bot must be a member to post: public channels are joined, private ones explained;
+- rate limits (429 + Retry-After) and 5xx are retried by slack_sdk's retry handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.blocks import BlockRenderer
+from bot.core.errors import ChatPlatformError, RoomNameTakenError
+from bot.core.messages import Message
+from bot.core.models import Room
+from bot.core.plan import Plan
+from bot.core.ports import InviteReport, Member, PostedMessage
+
+log = logging.getLogger(__name__)
+INVITE_BATCH = 100
+
+REASONS = {
+    "user_not_found": "Slack does not know this user id; check slack_id in the plan",
+    "users_not_found": "no Slack account uses this email",
+    "cant_invite": "Slack refused the invitation (deactivated account or a guest not allowed here)",
+    "user_is_deactivated": "the Slack account is deactivated",
+    "cant_invite_self": "this is the bot itself",
+    "user_is_restricted": "guest accounts cannot be added to this channel",
+    "ura_max_channels": "this single-channel guest is already in a channel",
+    "no_contact": "no Slack id or email in the plan",
+}
+
+
+def retry_handlers(rate_limit_retries: int = 3, server_error_retries: int = 2) -> list[AsyncRetryHandler]:
+    """slack_sdk only retries connection errors by default; a crisis must survive a 429 burst."""
+    return [
+        AsyncConnectionErrorRetryHandler(),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
+    ]
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
+
+
+def slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "unknown_error")) if exc.response is not None else "no_response"
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient, plan: Plan) -> None:
+        self.client = client
+        self.plan = plan
+        # plan person id -> Slack user id; shared with the renderer so mentions become pings
+        self.user_ids: dict[str, str] = {pid: p.slack_id for pid, p in plan.people.items() if p.slack_id}
+        self.unresolved: dict[str, str] = {}
+        self.renderer = BlockRenderer(self.user_ids)
+        self._team_url: str | None = None
+        self._bot_user_id: str | None = None
+
+    # -- who's who ---------------------------------------------------------------------------
+
+    async def _identity(self) -> None:
+        if self._team_url is None:
+            auth = await self._call("auth_test")
+            self._team_url = str(auth.get("url") or "")
+            self._bot_user_id = auth.get("user_id")
+
+    def person_for(self, slack_user_id: str) -> str | None:
+        """The plan person behind a Slack user, if the plan (or an email lookup) knows them."""
+        return next((pid for pid, uid in self.user_ids.items() if uid == slack_user_id), None)
+
+    async def prepare(self, members: Sequence[Member]) -> None:
+        """Resolve emails to Slack ids ahead of time, so invitations need no extra round trip."""
+        await asyncio.gather(*(self._lookup(m) for m in members if m.person_id not in self.user_ids))
+
+    async def _lookup(self, member: Member) -> None:
+        email = member.person.email
+        if not email:
+            self.unresolved[member.person_id] = "no_contact"
+            return
+        try:
+            resp = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            self.unresolved[member.person_id] = slack_error(exc)
+            return
+        self.user_ids[member.person_id] = resp["user"]["id"]
+        self.unresolved.pop(member.person_id, None)
+
+    # -- ChatPort --------------------------------------------------------------------------
+
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        try:
+            resp = await self.client.conversations_create(name=name, is_private=private)
+        except SlackApiError as exc:
+            if slack_error(exc) == "name_taken":
+                raise RoomNameTakenError(name) from None
+            raise self._platform_error("create the war room", exc) from None
+        channel_id = resp["channel"]["id"]
+        await asyncio.gather(
+            self._best_effort("conversations_setTopic", channel=channel_id, topic=topic),
+            self._best_effort("conversations_setPurpose", channel=channel_id, purpose=purpose),
+            self._identity(),
+        )
+        url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
+        return Room(id=channel_id, name=name, url=url)
+
+    async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
+        await self.prepare([m for m in members if m.person_id not in self.user_ids])
+        report = InviteReport()
+        by_uid: dict[str, str] = {}
+        for member in members:
+            uid = self.user_ids.get(member.person_id)
+            if uid is None:
+                report.failed[member.person_id] = _reason(self.unresolved.get(member.person_id, "no_contact"))
+            elif uid == self._bot_user_id:
+                report.already_in.append(member.person_id)
+            else:
+                by_uid[uid] = member.person_id
+        uids = list(by_uid)
+        batches = [uids[i : i + INVITE_BATCH] for i in range(0, len(uids), INVITE_BATCH)]
+        for batch in batches:
+            errors = await self._invite_batch(room.id, batch)
+            for uid in batch:
+                pid = by_uid[uid]
+                error = errors.get(uid)
+                if error is None:
+                    report.invited.append(pid)
+                elif error == "already_in_channel":
+                    report.already_in.append(pid)
+                else:
+                    report.failed[pid] = _reason(error)
+        return report
+
+    async def _invite_batch(self, channel_id: str, uids: list[str]) -> dict[str, str]:
+        """Per-user errors of one forced invitation; a whole-call failure applies to everyone."""
+        try:
+            resp = await self.client.conversations_invite(channel=channel_id, users=",".join(uids), force=True)
+            data: dict[str, Any] = resp.data if isinstance(resp.data, dict) else {}
+        except SlackApiError as exc:
+            data = exc.response.data if exc.response is not None and isinstance(exc.response.data, dict) else {}
+            if not data.get("errors"):
+                return dict.fromkeys(uids, slack_error(exc))
+        return {str(e.get("user")): str(e.get("error")) for e in data.get("errors", []) if not e.get("ok", False)}
+
+    async def post(self, channel_id: str, message: Message, thread_ts: str | None = None) -> PostedMessage:
+        chunks = self.renderer.messages(message)
+        text = self.renderer.fallback(message)
+        first = await self._post_once(channel_id, text, chunks[0], thread_ts)
+        ts = str(first["ts"])
+        channel = str(first["channel"])
+        for rest in chunks[1:]:
+            await self._post_once(channel, f"{message.summary} (continued)", rest, thread_ts or ts)
+        permalink = f"{self._team_url}archives/{channel}/p{ts.replace('.', '')}" if self._team_url else None
+        return PostedMessage(channel, ts, permalink)
+
+    async def _post_once(self, channel: str, text: str, blocks: list[Any], thread_ts: str | None) -> Any:
+        payload = [b.to_dict() for b in blocks]
+        try:
+            return await self.client.chat_postMessage(channel=channel, text=text, blocks=payload, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            if slack_error(exc) != "not_in_channel":
+                raise self._platform_error("post a message", exc) from None
+        await self._join(channel)
+        try:
+            return await self.client.chat_postMessage(channel=channel, text=text, blocks=payload, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            raise self._platform_error("post a message", exc) from None
+
+    async def _join(self, channel: str) -> None:
+        channel_id = await self._channel_id(channel)
+        try:
+            await self.client.conversations_join(channel=channel_id)
+        except SlackApiError as exc:
+            if slack_error(exc) in ("method_not_supported_for_channel_type", "channel_not_found"):
+                raise ChatPlatformError(
+                    f"crisisbot is not a member of #{channel.lstrip('#')}.",
+                    hint=f"Invite it there: type /invite @crisisbot in #{channel.lstrip('#')}.",
+                ) from None
+            raise self._platform_error("join the channel", exc) from None
+
+    async def _channel_id(self, channel: str) -> str:
+        """Channel ids pass through; names are looked up (the bot can only join by id)."""
+        if not channel.startswith("#") and channel[:1] in ("C", "G", "D") and channel.isupper():
+            return channel
+        name = channel.lstrip("#")
+        cursor: str | None = None
+        while True:
+            resp = await self._call(
+                "conversations_list", types="public_channel,private_channel", limit=200, cursor=cursor
+            )
+            for ch in resp.get("channels", []):
+                if ch.get("name") == name:
+                    return str(ch["id"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                raise ChatPlatformError(
+                    f"There is no #{name} channel in Slack.",
+                    hint=f"Create #{name} and invite @crisisbot, or change announcements_channel in the plan.",
+                )
+
+    async def pin(self, posted: PostedMessage) -> None:
+        try:
+            await self.client.pins_add(channel=posted.channel_id, timestamp=posted.message_id)
+        except SlackApiError as exc:
+            if slack_error(exc) != "already_pinned":
+                raise self._platform_error("pin the kickoff message", exc) from None
+
+    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
+        return await self.post(f"#{channel_name.lstrip('#')}", message)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return await getattr(self.client, method)(**{k: v for k, v in kwargs.items() if v is not None})
+        except SlackApiError as exc:
+            raise self._platform_error(method.replace("_", "."), exc) from None
+
+    async def _best_effort(self, method: str, **kwargs: Any) -> None:
+        try:
+            await self._call(method, **kwargs)
+        except ChatPlatformError as exc:
+            log.warning("%s failed: %s", method, exc.user_message)
+
+    @staticmethod
+    def _platform_error(action: str, exc: SlackApiError) -> ChatPlatformError:
+        error = slack_error(exc)
+        status = exc.response.status_code if exc.response is not None else "?"
+        log.warning("Slack refused to %s: %s (HTTP %s)", action, error, status)
+        return ChatPlatformError(f"Slack could not {action}: {error}.")
+
+
+def _reason(error: str) -> str:
+    return REASONS.get(error, f"Slack said {error}")
