@@ -154,6 +154,36 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
 
 
 @app.command()
+def serve(
+    plan: PlanOption = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (HTTP mode).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (HTTP mode).")] = None,
+) -> None:
+    """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set."""
+    from bot.adapters.slack.server import serve_forever
+
+    settings = _settings(plan_path=plan, host=host, port=port)
+    problems = settings.slack_problems()
+    if problems:
+        err.print(Text("crisisbot cannot start for Slack:", style="bold red"))
+        for problem in problems:
+            err.print(Text(f"  - {problem}"))
+        raise typer.Exit(2)
+    loaded = _plan(settings)
+
+    async def run() -> None:
+        async with container.repository(settings) as repo:
+            bolt, _ = container.slack_bot(settings, loaded, repo)
+            token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
+            await serve_forever(bolt, settings.host, settings.port, token)
+
+    try:
+        _run(run())
+    except KeyboardInterrupt:
+        err.print("stopped")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date (run once per release on PostgreSQL)."""
     from bot.storage import migrate as migrations

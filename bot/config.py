@@ -41,6 +41,26 @@ class Settings(BaseSettings):
             raise ValueError("CRISISBOT_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    def slack_problems(self) -> list[str]:
+        """What stops ``serve`` from starting, each naming the variable and the fix."""
+        problems = []
+        bot = self.slack_bot_token.get_secret_value().strip() if self.slack_bot_token else ""
+        if not bot:
+            problems.append("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) of your Slack app.")
+        elif not bot.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (not a user or app token).")
+        app = self.slack_app_token.get_secret_value().strip() if self.slack_app_token else ""
+        if app and not app.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode).")
+        secret = self.slack_signing_secret.get_secret_value().strip() if self.slack_signing_secret else ""
+        if not app and not secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your app's Basic Information."
+            )
+        if not self.slack_api_url.startswith(("https://", "http://")):
+            problems.append("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/.")
+        return problems
+
     def db_url(self) -> str:
         """The database to use: ``DATABASE_URL`` if set, else the embedded SQLite file."""
         return self.database_url or f"sqlite:///{self.db_path}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.clock import SystemClock
@@ -18,6 +19,11 @@ from bot.core.service import CrisisService
 from bot.storage import migrate
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
+
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.adapters.slack.chat import SlackChat
 
 
 class StartupError(Exception):
@@ -50,6 +56,18 @@ async def repository(settings: Settings) -> AsyncIterator[SqlCrisisRepository]:
         yield SqlCrisisRepository(engine)
     finally:
         await engine.dispose()
+
+
+def slack_bot(settings: Settings, loaded: LoadedPlan, repo: SqlCrisisRepository) -> tuple[AsyncApp, SlackChat]:
+    """The Bolt app and its ChatPort; call only once ``settings.slack_problems()`` is empty."""
+    from bot.adapters.slack.app import build_app
+    from bot.adapters.slack.chat import SlackChat, make_client
+
+    assert settings.slack_bot_token is not None
+    client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url)
+    chat = SlackChat(client, loaded.plan)
+    secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
+    return build_app(service(loaded, repo, chat), chat, secret), chat
 
 
 def service(loaded: LoadedPlan, repo: SqlCrisisRepository, chat: ChatPort, clock: Clock | None = None) -> CrisisService:

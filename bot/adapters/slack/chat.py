@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.blocks import BlockRenderer
+from bot.adapters.slack.blocks import BlockRenderer, escape
 from bot.core.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.messages import Message
 from bot.core.models import Room
@@ -114,8 +114,8 @@ class SlackChat:
             raise self._platform_error("create the war room", exc) from None
         channel_id = resp["channel"]["id"]
         await asyncio.gather(
-            self._best_effort("conversations_setTopic", channel=channel_id, topic=topic),
-            self._best_effort("conversations_setPurpose", channel=channel_id, purpose=purpose),
+            self._best_effort("conversations_setTopic", channel=channel_id, topic=escape(topic)[:250]),
+            self._best_effort("conversations_setPurpose", channel=channel_id, purpose=escape(purpose)[:250]),
             self._identity(),
         )
         url = f"{self._team_url}archives/{channel_id}" if self._team_url else None

@@ -1,0 +1,1 @@
+"""Slack: a Bolt ``AsyncApp`` over HTTP (production) or Socket Mode (local development)."""

@@ -1,0 +1,141 @@
+"""The Bolt app: ``/crisis`` and the declare form, acknowledged at once, worked on after.
+
+Slack gives an app 3 seconds to acknowledge. Every listener here acknowledges first, with nothing
+but in-memory work, and hands the slow part (database, Slack calls) to a Bolt lazy listener; the
+person sees "Declaring..." straight away, then the war room link.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack.chat import SlackChat, slack_error
+from bot.adapters.slack.modals import START_CALLBACK, ModalContext, read_submission, start_modal
+from bot.core import views
+from bot.core.commands import StartCommand, parse
+from bot.core.errors import AlreadyDeclaredError, CrisisError, UsageError
+from bot.core.messages import Message
+from bot.core.models import Actor, Invocation
+from bot.core.service import CrisisService
+
+log = logging.getLogger(__name__)
+COMMAND = "/crisis"
+
+
+class SlackHandlers:
+    """Listeners, kept as methods so that tests and the benchmark build the very same app."""
+
+    def __init__(self, service: CrisisService, chat: SlackChat) -> None:
+        self.service = service
+        self.chat = chat
+        self.plan = service.plan
+
+    # -- /crisis ---------------------------------------------------------------------------
+
+    async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        words = str(body.get("text") or "").split()
+        if len(words) > 1 and words[0].lower() == "start":
+            await ack(response_type="ephemeral", text="Declaring a crisis: creating the war room and paging owners...")
+        else:
+            await ack()
+
+    async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        actor = self.actor(body)
+        channel_id = body.get("channel_id")
+        invocation = Invocation(actor=actor, text=str(body.get("text") or ""), channel_id=channel_id)
+
+        async def progress(message: Message) -> None:
+            await self.reply(respond, message)
+
+        try:
+            command = parse(invocation.text, self.plan)
+            if isinstance(command, StartCommand) and command.title is None:
+                await self.open_start_form(client, body, command.scenario_id)
+                return
+            reply = await self.service.execute(command, invocation, progress)
+        except CrisisError as exc:
+            reply = views.error(exc)
+        await self.reply(respond, reply)
+
+    async def open_start_form(self, client: AsyncWebClient, body: dict[str, Any], scenario_id: str) -> None:
+        context = ModalContext(channel_id=body.get("channel_id"), response_url=body.get("response_url"))
+        view = start_modal(self.plan, context, scenario_id if scenario_id != "other" else None)
+        try:
+            await client.views_open(trigger_id=body.get("trigger_id"), view=view.to_dict())
+        except SlackApiError as exc:
+            raise UsageError(
+                f"I could not open the form ({slack_error(exc)}).",
+                hint="Type it in one line instead: /crisis start complaint sev3 Delivery delays flood our mentions",
+            ) from None
+
+    # -- the declare form ----------------------------------------------------------------------
+
+    async def ack_start_form(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+        _command, errors = read_submission(self.plan, view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
+
+    async def declare_from_form(self, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        command, _errors = read_submission(self.plan, view)
+        if command is None:
+            return  # the ack listener already showed the errors in the form
+        context = ModalContext.load(view.get("private_metadata"))
+        actor = self.actor(body)
+
+        async def tell(message: Message) -> None:
+            await self.notify(client, context, actor, message)
+
+        try:
+            crisis = await self.service.start(command, actor, tell, request_key=f"slack:view:{view.get('id')}")
+        except AlreadyDeclaredError:
+            return  # a repeated submission of the same form: the first one already answered
+        except CrisisError as exc:
+            await tell(views.error(exc))
+            return
+        await tell(views.started_reply(self.plan, crisis))
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def actor(self, body: dict[str, Any]) -> Actor:
+        raw_user = body.get("user")
+        user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
+        user_id = str(body.get("user_id") or user.get("id") or "unknown")
+        person_id = self.chat.person_for(user_id)
+        if person_id is not None:
+            name = self.plan.people[person_id].name
+        else:
+            name = str(body.get("user_name") or user.get("name") or user.get("username") or user_id)
+        return Actor(platform_id=user_id, name=name, person_id=person_id)
+
+    async def reply(self, respond: AsyncRespond, message: Message) -> None:
+        blocks = [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
+        await respond(text=self.chat.renderer.fallback(message), blocks=blocks, response_type="ephemeral")
+
+    async def notify(self, client: AsyncWebClient, context: ModalContext, actor: Actor, message: Message) -> None:
+        """Answer a form: through the command's response_url when there is one, else by DM."""
+        blocks = [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
+        text = self.chat.renderer.fallback(message)
+        if context.response_url:
+            webhook = AsyncWebhookClient(context.response_url)
+            response = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+            if response.status_code == 200:
+                return
+            log.warning("response_url refused the reply (HTTP %s); sending a DM", response.status_code)
+        await client.chat_postMessage(channel=actor.platform_id, text=text, blocks=blocks)
+
+
+def build_app(service: CrisisService, chat: SlackChat, signing_secret: str) -> AsyncApp:
+    """The Bolt app over ``chat.client`` (whose base URL and retry handlers the caller chose)."""
+    app = AsyncApp(client=chat.client, signing_secret=signing_secret, process_before_response=False)
+    handlers = SlackHandlers(service, chat)
+    app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
+    app.view(START_CALLBACK)(ack=handlers.ack_start_form, lazy=[handlers.declare_from_form])
+    return app

@@ -1,0 +1,62 @@
+"""Serve the Bolt app over HTTP with aiohttp, or through Socket Mode.
+
+We build the aiohttp application ourselves (rather than ``app.start()``) to add ``/healthz`` for
+load balancers and orchestrators, and so that tests and the benchmark can run the very same
+server on a free local port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+def web_app(bolt: AsyncApp) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    application = web.Application()
+    application.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", healthz)])
+    return application
+
+
+async def start_http(bolt: AsyncApp, host: str, port: int) -> web.AppRunner:
+    """Start listening and return the runner; ``await runner.cleanup()`` stops it."""
+    runner = web.AppRunner(web_app(bolt), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port actually bound (tests ask for port 0)."""
+    for site in runner.sites:
+        server = getattr(site, "_server", None)
+        for sock in getattr(server, "sockets", None) or []:
+            return int(sock.getsockname()[1])
+    raise RuntimeError("the server is not listening")
+
+
+async def serve_forever(bolt: AsyncApp, host: str, port: int, app_token: str | None) -> None:
+    if app_token:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        log.info("crisisbot: Slack Socket Mode")
+        await AsyncSocketModeHandler(bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+        return
+    runner = await start_http(bolt, host, port)
+    log.info("crisisbot: listening on http://%s:%s%s", host, port, EVENTS_PATH)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.adapters.slack.chat import SlackChat, make_client
+from bot.adapters.slack.server import bound_port, start_http
+from bot.container import service as build_service
+from bot.core.clock import ManualClock
+from bot.core.plan import LoadedPlan
+from bot.core.service import CrisisService
+from bot.storage.engine import create_async_db_engine
+from bot.storage.repository import SqlCrisisRepository
+from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
+from tests.fakes import FakeSlack
+
+
+@dataclass
+class SlackRig:
+    fake: FakeSlack
+    slack: SlackClientSim
+    service: CrisisService
+    chat: SlackChat
+    runner: web.AppRunner
+
+
+@pytest.fixture
+async def fake(loaded_plan: LoadedPlan) -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(valid_tokens=(BOT_TOKEN,)) as server:
+        seed_workspace(server, loaded_plan)
+        yield server
+
+
+@pytest.fixture
+async def sqlite_repo(sqlite_url: str) -> AsyncIterator[SqlCrisisRepository]:
+    """The Slack tests exercise the adapter; the service's SQL paths are covered on both backends elsewhere."""
+    engine = create_async_db_engine(sqlite_url)
+    yield SqlCrisisRepository(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def rig(
+    fake: FakeSlack, loaded_plan: LoadedPlan, sqlite_repo: SqlCrisisRepository, clock: ManualClock
+) -> AsyncIterator[SlackRig]:
+    from bot.adapters.slack.app import build_app
+
+    repo = sqlite_repo
+    chat = SlackChat(make_client(BOT_TOKEN, fake.base_url), loaded_plan.plan)
+    service = build_service(loaded_plan, repo, chat, clock)
+    runner = await start_http(build_app(service, chat, SIGNING_SECRET), "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
+    async with aiohttp.ClientSession() as session:
+        yield SlackRig(fake, SlackClientSim(url, fake, session), service, chat, runner)
+    await runner.cleanup()

@@ -1,0 +1,291 @@
+"""The deployment files: Slack app manifests, the container image and the compose stack.
+
+The manifests are validated against Slack's manifest JSON schema (shared with the other projects
+at ``../shared/contracts/``), and the bot scopes are pinned: a new scope is a conscious change,
+since every workspace must re-approve the app when the list grows.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SCHEMA_PATH = ROOT.parent / "shared" / "contracts" / "slack-app-manifest.schema.json"
+HTTP_MANIFEST = DEPLOY / "slack" / "manifest.yaml"
+SOCKET_MANIFEST = DEPLOY / "slack" / "manifest.socket-mode.yaml"
+MANIFESTS = [HTTP_MANIFEST, SOCKET_MANIFEST]
+SLACK_SOURCES = ROOT / "bot" / "adapters" / "slack"
+
+EVENTS_PATH = "/slack/events"
+
+# Every Slack Web API method the bot calls, with the bot scopes it needs (Slack's method docs).
+# Conversations methods need the scope of the channel type: channels:* public, groups:* private.
+METHOD_SCOPES: dict[str, frozenset[str]] = {
+    "auth.test": frozenset(),
+    "views.open": frozenset(),  # needs a trigger_id, no scope
+    "chat.postMessage": frozenset({"chat:write"}),
+    "conversations.create": frozenset({"channels:manage", "groups:write"}),
+    "conversations.invite": frozenset({"channels:manage", "groups:write"}),
+    "conversations.setTopic": frozenset({"channels:manage", "groups:write"}),
+    "conversations.setPurpose": frozenset({"channels:manage", "groups:write"}),
+    "conversations.join": frozenset({"channels:join"}),
+    "conversations.list": frozenset({"channels:read", "groups:read"}),
+    "pins.add": frozenset({"pins:write"}),
+    # users:read.email is only granted together with users:read
+    "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),
+}
+EXPECTED_BOT_SCOPES = frozenset({"commands"}).union(*METHOD_SCOPES.values())
+# Spelled out too, so that a change above shows up in review as a change of this set.
+assert (
+    frozenset(
+        {
+            "commands",
+            "chat:write",
+            "channels:manage",
+            "groups:write",
+            "channels:join",
+            "channels:read",
+            "groups:read",
+            "pins:write",
+            "users:read",
+            "users:read.email",
+        }
+    )
+    == EXPECTED_BOT_SCOPES
+)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: expected a mapping at the top level"
+    return data
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    if not SCHEMA_PATH.is_file():
+        pytest.skip(f"Slack manifest schema not found at {SCHEMA_PATH} (the shared contracts are not checked out)")
+    data = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def http_manifest() -> dict[str, Any]:
+    return load_yaml(HTTP_MANIFEST)
+
+
+@pytest.fixture(scope="module")
+def socket_manifest() -> dict[str, Any]:
+    return load_yaml(SOCKET_MANIFEST)
+
+
+def crisis_command(manifest: dict[str, Any]) -> dict[str, Any]:
+    commands = [c for c in manifest["features"]["slash_commands"] if c["command"] == "/crisis"]
+    assert len(commands) == 1, "exactly one /crisis slash command"
+    command = commands[0]
+    assert isinstance(command, dict)
+    return command
+
+
+def all_urls(value: Any, path: str = "") -> dict[str, str]:
+    """Every string that looks like a URL, by its dotted path in the manifest."""
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.update(all_urls(item, f"{path}.{key}" if path else str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(all_urls(item, f"{path}[{index}]"))
+    elif isinstance(value, str) and re.match(r"^https?://", value):
+        found[path] = value
+    return found
+
+
+# -- the schema ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_matches_slack_schema(path: Path, schema: dict[str, Any]) -> None:
+    validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(load_yaml(path)), key=lambda e: list(e.absolute_path))
+    problems = [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in errors]
+    assert not problems, f"{path.name} does not match the Slack manifest schema:\n" + "\n".join(problems)
+
+
+def test_schema_is_draft_7(schema: dict[str, Any]) -> None:
+    """The validator is chosen from ``$schema``; if Slack moves to a newer draft, look again."""
+    assert jsonschema.validators.validator_for(schema) is jsonschema.Draft7Validator
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_background_color_is_a_hex_color(path: Path) -> None:
+    # The schema spells this constraint "regex", which JSON Schema ignores: check it here.
+    color = load_yaml(path)["display_information"]["background_color"]
+    assert re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", color)
+
+
+# -- what the bot needs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_crisis_command_with_usage_hint(path: Path) -> None:
+    command = crisis_command(load_yaml(path))
+    hint = command.get("usage_hint", "")
+    for sub in ("start", "sev1..sev4", "status", "list", "resolve", "help"):
+        assert sub in hint, f"the usage hint should mention {sub!r}"
+    assert command["description"]
+    assert command["should_escape"] is False
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_bot_scopes_are_exactly_the_expected_ones(path: Path) -> None:
+    scopes = load_yaml(path)["oauth_config"]["scopes"]
+    bot = scopes["bot"]
+    assert len(bot) == len(set(bot)), "a scope is listed twice"
+    assert set(bot) == EXPECTED_BOT_SCOPES, (
+        f"added: {sorted(set(bot) - EXPECTED_BOT_SCOPES)}, missing: {sorted(EXPECTED_BOT_SCOPES - set(bot))}"
+    )
+    assert set(scopes) == {"bot"}, "crisisbot asks for no user scopes"
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_each_scope_says_why(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for scope in EXPECTED_BOT_SCOPES:
+        line = next((ln for ln in lines if re.match(rf"\s*-\s*{re.escape(scope)}\s*(#|$)", ln)), None)
+        assert line is not None, f"{scope} not found in {path.name}"
+        _, _, comment = line.partition("#")
+        assert comment.strip(), f"{path.name}: say in a comment which call needs {scope}"
+
+
+def test_every_slack_call_of_the_bot_has_its_scopes() -> None:
+    """A new Web API call in the Slack adapter must be added to METHOD_SCOPES (and maybe the manifests)."""
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SLACK_SOURCES.glob("*.py")))
+    direct = re.findall(r"\bclient\.([a-z]+(?:_[A-Za-z]+)+)\(", sources)
+    by_name = re.findall(r"\b_(?:call|best_effort)\(\s*\"([a-z]+(?:_[A-Za-z]+)+)\"", sources)
+    called = {name.replace("_", ".") for name in [*direct, *by_name]}
+    assert called, "no Slack Web API call found: has the adapter moved?"
+    unknown = sorted(called - set(METHOD_SCOPES))
+    assert not unknown, f"add these Slack methods to METHOD_SCOPES with the scopes they need: {unknown}"
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_interactivity_enabled_and_no_events_yet(path: Path) -> None:
+    settings = load_yaml(path)["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert "event_subscriptions" not in settings
+    assert settings["org_deploy_enabled"] is False
+    assert settings["token_rotation_enabled"] is False
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_bot_user(path: Path) -> None:
+    manifest = load_yaml(path)
+    assert manifest["display_information"]["name"] == "crisisbot"
+    assert manifest["features"]["bot_user"] == {"display_name": "crisisbot", "always_online": True}
+
+
+# -- HTTP versus Socket Mode ---------------------------------------------------------------------
+
+
+def test_http_manifest_urls_point_at_slack_events(http_manifest: dict[str, Any]) -> None:
+    assert http_manifest["settings"]["socket_mode_enabled"] is False
+    command_url = crisis_command(http_manifest)["url"]
+    interactivity_url = http_manifest["settings"]["interactivity"]["request_url"]
+    for url in (command_url, interactivity_url):
+        assert url.startswith("https://"), "Slack only calls HTTPS request URLs"
+        assert url.endswith(EVENTS_PATH), f"{url} should end with {EVENTS_PATH} (the bot's only Slack endpoint)"
+    assert command_url == interactivity_url
+    assert set(all_urls(http_manifest).values()) == {command_url}
+
+
+def test_socket_mode_manifest_has_no_request_urls(socket_manifest: dict[str, Any]) -> None:
+    assert socket_manifest["settings"]["socket_mode_enabled"] is True
+    assert "url" not in crisis_command(socket_manifest)
+    assert "request_url" not in socket_manifest["settings"]["interactivity"]
+    assert all_urls(socket_manifest) == {}
+
+
+def test_both_manifests_describe_the_same_app(http_manifest: dict[str, Any], socket_manifest: dict[str, Any]) -> None:
+    def without_transport(manifest: dict[str, Any]) -> dict[str, Any]:
+        stripped = copy.deepcopy(manifest)
+        for command in stripped["features"]["slash_commands"]:
+            command.pop("url", None)
+        stripped["settings"]["interactivity"].pop("request_url", None)
+        stripped["settings"].pop("socket_mode_enabled")
+        return stripped
+
+    assert without_transport(http_manifest) == without_transport(socket_manifest)
+
+
+# -- container and compose -----------------------------------------------------------------------
+
+
+def test_compose_runs_migrate_before_the_bot() -> None:
+    compose = load_yaml(DEPLOY / "compose.yaml")
+    services = compose["services"]
+    assert set(services) >= {"postgres", "migrate", "bot"}
+
+    postgres = services["postgres"]
+    assert str(postgres["image"]).startswith("postgres:16")
+    assert "healthcheck" in postgres
+    assert any(str(v).endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+
+    migrate = services["migrate"]
+    assert migrate["command"] == ["migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+    bot = services["bot"]
+    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = "postgresql://crisisbot:crisisbot@postgres:5432/crisisbot"
+    assert bot["environment"]["DATABASE_URL"] == url == migrate["environment"]["DATABASE_URL"]
+    for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        assert variable in bot["environment"], f"{variable} should be passed through from the host"
+        assert bot["environment"][variable] is None, f"{variable} must come from the host, not the file"
+    assert "3000:3000" in [str(p) for p in bot["ports"]]
+    assert migrate["build"] == bot["build"]
+    assert migrate["image"] == bot["image"]
+    assert (DEPLOY / bot["build"]["context"] / bot["build"]["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, with continuation lines joined and comments dropped."""
+    logical: list[str] = []
+    pending = ""
+    for line in text.splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    pairs = [ln.split(None, 1) for ln in logical]
+    return [(parts[0].upper(), parts[1].strip() if len(parts) > 1 else "") for parts in pairs]
+
+
+def test_dockerfile_essentials() -> None:
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    instructions = dockerfile_instructions(text)
+    last = dict(instructions)  # the last occurrence wins, as in Docker
+    assert [args for name, args in instructions if name == "FROM"] == ["python:3.11-slim"]
+    assert last["USER"] not in ("root", "0")
+    assert json.loads(last["ENTRYPOINT"]) == ["crisisbot"]
+    assert json.loads(last["CMD"]) == ["serve"]
+    assert "/healthz" in last["HEALTHCHECK"]
+    assert "urllib" in last["HEALTHCHECK"]
+    assert any(name == "COPY" and args.startswith("playbooks ") for name, args in instructions)
+    assert any(name == "RUN" and args.startswith("pip install ") for name, args in instructions)
