@@ -73,22 +73,34 @@ class SlackChat:
         self.renderer = BlockRenderer(self.user_ids)
         self._team_url: str | None = None
         self._bot_user_id: str | None = None
+        self._identity_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- who's who ---------------------------------------------------------------------------
 
     async def _identity(self) -> None:
-        if self._team_url is None:
-            auth = await self._call("auth_test")
-            self._team_url = str(auth.get("url") or "")
-            self._bot_user_id = auth.get("user_id")
+        """auth.test once per process; concurrent callers share the call in flight."""
+        if self._identity_task is None or (self._identity_task.done() and self._identity_task.exception()):
+            self._identity_task = asyncio.ensure_future(self._fetch_identity())
+        await asyncio.shield(self._identity_task)
+
+    async def _fetch_identity(self) -> None:
+        auth = await self._call("auth_test")
+        self._team_url = str(auth.get("url") or "")
+        self._bot_user_id = auth.get("user_id")
+
+    async def settle(self) -> None:
+        """Wait for background calls (topic, purpose); for tests, benchmarks and shutdown."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def person_for(self, slack_user_id: str) -> str | None:
         """The plan person behind a Slack user, if the plan (or an email lookup) knows them."""
         return next((pid for pid, uid in self.user_ids.items() if uid == slack_user_id), None)
 
     async def prepare(self, members: Sequence[Member]) -> None:
-        """Resolve emails to Slack ids ahead of time, so invitations need no extra round trip."""
-        await asyncio.gather(*(self._lookup(m) for m in members if m.person_id not in self.user_ids))
+        """Resolve emails to Slack ids (and who the bot is) beside room creation, off the critical path."""
+        await asyncio.gather(self._identity(), *(self._lookup(m) for m in members if m.person_id not in self.user_ids))
 
     async def _lookup(self, member: Member) -> None:
         email = member.person.email
@@ -113,11 +125,15 @@ class SlackChat:
                 raise RoomNameTakenError(name) from None
             raise self._platform_error("create the war room", exc) from None
         channel_id = resp["channel"]["id"]
-        await asyncio.gather(
-            self._best_effort("conversations_setTopic", channel=channel_id, topic=escape(topic)[:250]),
-            self._best_effort("conversations_setPurpose", channel=channel_id, purpose=escape(purpose)[:250]),
-            self._identity(),
-        )
+        # topic and purpose are cosmetic: set them beside the invitations, not before them
+        for method, key, value in (
+            ("conversations_setTopic", "topic", topic),
+            ("conversations_setPurpose", "purpose", purpose),
+        ):
+            task = asyncio.ensure_future(self._best_effort(method, channel=channel_id, **{key: escape(value)[:250]}))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        await self._identity()
         url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
         return Room(id=channel_id, name=name, url=url)
 

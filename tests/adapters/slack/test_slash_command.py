@@ -50,6 +50,7 @@ async def test_quick_path_builds_the_war_room(rig: SlackRig) -> None:
     assert f"<#{room['id']}>" in reply
     expected = {"U01AMELIE0", "U01MARCUS0", "U01SOFIA00", "U01THEO000", "U01JORDAN0"}
     assert expected <= set(room["members"])
+    await rig.chat.settle()
     assert room["topic"].startswith("CRISIS-0001 · SEV3")
 
     [kickoff] = posted(rig, room["id"])
