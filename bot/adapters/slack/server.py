@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def web_app(bolt: AsyncApp) -> web.Application:
+def web_app(bolt: AsyncApp, *, events_route: bool = True) -> web.Application:
+    """``events_route=False`` for Socket Mode: no signing secret is set then, so no HTTP entry."""
+
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
@@ -26,13 +28,15 @@ def web_app(bolt: AsyncApp) -> web.Application:
         return web.json_response({"status": "ok"})
 
     application = web.Application()
-    application.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", healthz)])
+    application.add_routes([web.get("/healthz", healthz)])
+    if events_route:
+        application.add_routes([web.post(EVENTS_PATH, events)])
     return application
 
 
-async def start_http(bolt: AsyncApp, host: str, port: int) -> web.AppRunner:
+async def start_http(bolt: AsyncApp, host: str, port: int, *, events_route: bool = True) -> web.AppRunner:
     """Start listening and return the runner; ``await runner.cleanup()`` stops it."""
-    runner = web.AppRunner(web_app(bolt), access_log=None)
+    runner = web.AppRunner(web_app(bolt, events_route=events_route), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -48,15 +52,16 @@ def bound_port(runner: web.AppRunner) -> int:
 
 
 async def serve_forever(bolt: AsyncApp, host: str, port: int, app_token: str | None) -> None:
-    if app_token:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        log.info("crisisbot: Slack Socket Mode")
-        await AsyncSocketModeHandler(bolt, app_token).start_async()  # type: ignore[no-untyped-call]
-        return
-    runner = await start_http(bolt, host, port)
-    log.info("crisisbot: listening on http://%s:%s%s", host, port, EVENTS_PATH)
+    """HTTP mode, or Socket Mode with only ``/healthz`` on HTTP (for the container health check)."""
+    runner = await start_http(bolt, host, port, events_route=not app_token)
     try:
-        await asyncio.Event().wait()
+        if app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            log.info("crisisbot: Slack Socket Mode; health on http://%s:%s/healthz", host, port)
+            await AsyncSocketModeHandler(bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+        else:
+            log.info("crisisbot: listening on http://%s:%s%s", host, port, EVENTS_PATH)
+            await asyncio.Event().wait()
     finally:
         await runner.cleanup()

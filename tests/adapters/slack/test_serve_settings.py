@@ -45,3 +45,16 @@ def test_tokens_never_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch)
     settings = Settings()
     assert "xoxb-very-secret" not in repr(settings)
     assert "shh-secret" not in str(settings.model_dump())
+
+
+def test_socket_mode_serves_health_but_no_http_entry_for_slack() -> None:
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.adapters.slack.server import EVENTS_PATH, web_app
+
+    bolt = AsyncApp(client=AsyncWebClient(token="xoxb-1"), signing_secret="")
+    socket_paths = {r.resource.canonical for r in web_app(bolt, events_route=False).router.routes() if r.resource}
+    http_paths = {r.resource.canonical for r in web_app(bolt).router.routes() if r.resource}
+    assert socket_paths == {"/healthz"}
+    assert http_paths == {"/healthz", EVENTS_PATH}
