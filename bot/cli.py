@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -46,7 +47,13 @@ def _settings(**overrides: object) -> Settings:
             err.print(Text(f"Setting {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
         raise typer.Exit(2) from None
     updates = {k: v for k, v in overrides.items() if v is not None}
-    settings = settings.model_copy(update=updates) if updates else settings
+    if updates:  # validated like the environment, so --port 70000 is refused too
+        try:
+            settings = Settings(**updates)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                err.print(Text(f"Option {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
+            raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 
@@ -95,6 +102,7 @@ def console(
                 err.print(Text(str(exc), style="red"))
                 raise typer.Exit(2) from None
             await shell.restore()
+            await shell.service.resume_unfinished()
             if lines is None:
                 await shell.run_interactive()
             else:
@@ -173,9 +181,14 @@ def serve(
 
     async def run() -> None:
         async with container.repository(settings) as repo:
-            bolt, _ = container.slack_bot(settings, loaded, repo)
+            bolt, crisis_service = container.slack_bot(settings, loaded, repo)
             token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
-            await serve_forever(bolt, settings.host, settings.port, token)
+            # finish what a crashed process left half done, without delaying the first request
+            resuming = asyncio.ensure_future(crisis_service.resume_unfinished())
+            try:
+                await serve_forever(bolt, settings.host, settings.port, token)
+            finally:
+                resuming.cancel()
 
     try:
         _run(run())
@@ -201,9 +214,9 @@ def version() -> None:
     out.print(__version__)
 
 
-def _run(coro: object) -> None:
+def _run(coro: Coroutine[Any, Any, None]) -> None:
     try:
-        asyncio.run(coro)  # type: ignore[arg-type]
+        asyncio.run(coro)
     except container.StartupError as exc:
         err.print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None

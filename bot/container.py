@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.plan import LoadedPlan, load_plan
-from bot.core.ports import ChatPort, Clock
+from bot.core.ports import ChatPort, Clock, CrisisRepository
 from bot.core.service import CrisisService
 from bot.storage import migrate
 from bot.storage.engine import create_async_db_engine
@@ -22,8 +22,6 @@ from bot.storage.repository import SqlCrisisRepository
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
-
-    from bot.adapters.slack.chat import SlackChat
 
 
 class StartupError(Exception):
@@ -58,8 +56,8 @@ async def repository(settings: Settings) -> AsyncIterator[SqlCrisisRepository]:
         await engine.dispose()
 
 
-def slack_bot(settings: Settings, loaded: LoadedPlan, repo: SqlCrisisRepository) -> tuple[AsyncApp, SlackChat]:
-    """The Bolt app and its ChatPort; call only once ``settings.slack_problems()`` is empty."""
+def slack_bot(settings: Settings, loaded: LoadedPlan, repo: CrisisRepository) -> tuple[AsyncApp, CrisisService]:
+    """The Bolt app and the service behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.chat import SlackChat, make_client
 
@@ -67,8 +65,9 @@ def slack_bot(settings: Settings, loaded: LoadedPlan, repo: SqlCrisisRepository)
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    return build_app(service(loaded, repo, chat), chat, secret), chat
+    crisis_service = service(loaded, repo, chat)
+    return build_app(crisis_service, chat, secret), crisis_service
 
 
-def service(loaded: LoadedPlan, repo: SqlCrisisRepository, chat: ChatPort, clock: Clock | None = None) -> CrisisService:
+def service(loaded: LoadedPlan, repo: CrisisRepository, chat: ChatPort, clock: Clock | None = None) -> CrisisService:
     return CrisisService(loaded, repo, chat, clock or SystemClock())

@@ -11,6 +11,7 @@ order, primary first; group members follow the named people. Everyone is invited
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.models import Assignment
@@ -32,12 +33,20 @@ class Roster:
     lead_person_id: str | None
 
     def invitees(self) -> list[str]:
-        people = (pid for a in self.assignments for pid in a.person_ids)
-        return list(dict.fromkeys(people))
+        return invitees(self.assignments)
 
     def paged(self) -> list[str]:
-        """The primary of each paged role, once each."""
-        return list(dict.fromkeys(a.person_ids[0] for a in self.assignments if a.paged and a.person_ids))
+        return paged(self.assignments)
+
+
+def invitees(assignments: Sequence[Assignment]) -> list[str]:
+    """Everyone holding a role in the crisis, once, in chain-of-command order."""
+    return list(dict.fromkeys(pid for a in assignments for pid in a.person_ids))
+
+
+def paged(assignments: Sequence[Assignment]) -> list[str]:
+    """Only the primary of a paged role is paged; backups are there to be escalated to."""
+    return list(dict.fromkeys(a.person_ids[0] for a in assignments if a.paged and a.person_ids))
 
 
 def resolve(plan: Plan, scenario_id: str, severity_id: str) -> Roster:

@@ -16,7 +16,7 @@ from bot.core.plan import Plan
 MAX_TITLE = 150
 MAX_SUMMARY = 2000
 _CRISIS_REF = re.compile(r"^(?:crisis-?)?#?0*(\d{1,9})$", re.IGNORECASE)
-_SEVERITY = re.compile(r"^sev([1-9])$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^sev[-_]?(\d+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,14 @@ def parse(text: str, plan: Plan) -> Command:
         return ListCommand(which)
     if verb == "resolve":
         number = None
-        if args and _CRISIS_REF.match(args[0]) and args[0].lower().startswith("crisis"):
+        if args and _CRISIS_REF.match(args[0]) and not args[0].isdigit():  # CRISIS-7, crisis-7, #7
             number = _crisis_ref(args[0], verb)
             rest = rest[len(args[0]) :].strip()
+        if rest.isdigit():
+            raise UsageError(
+                f"Did you mean crisis number {rest}? Write it `CRISIS-{int(rest):04d}` or `#{rest}`.",
+                hint=f"Usage: {USAGE['resolve']}",
+            )
         return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
     if verb in ("help", "-h", "--help", "?"):
         topic = args[0].lower() if args else None
@@ -99,10 +104,12 @@ def _parse_start(args: list[str], plan: Plan) -> StartCommand:
         if not rest:
             break
         word = rest[0]
+        if word.lower() == "sev" and len(rest) > 1 and rest[1].isdigit():  # "sev 2"
+            word, rest = f"sev{rest[1]}", [f"sev{rest[1]}", *rest[2:]]
         if scenario_id is None and (found := plan.scenario_for(word)) is not None:
             scenario_id, rest = found, rest[1:]
         elif severity_id is None and (m := _SEVERITY.match(word)):
-            severity_id = f"sev{m.group(1)}"
+            severity_id = f"sev{int(m.group(1))}"
             if severity_id not in plan.severities:
                 raise UsageError(
                     f"This plan has no severity `{word[:10]}`.",
@@ -111,14 +118,8 @@ def _parse_start(args: list[str], plan: Plan) -> StartCommand:
             rest = rest[1:]
     scenario_id = scenario_id or ("other" if "other" in plan.scenarios else next(iter(plan.scenarios)))
     title = " ".join(rest).strip()
-    if not title:
-        if args:
-            raise UsageError(
-                "Give the crisis a short title after the scenario and severity.",
-                hint=f"Example: /crisis start complaint sev3 Delivery delays flood our mentions\n{scenario_list(plan)}",
-            )
-        return StartCommand(scenario_id, severity_id, None)
-    return StartCommand(scenario_id, severity_id, _limited(title, MAX_TITLE, "title"))
+    # no title: a platform with forms asks for the rest, pre-filled with what was typed
+    return StartCommand(scenario_id, severity_id, _limited(title, MAX_TITLE, "title") if title else None)
 
 
 def _crisis_ref(word: str, verb: str) -> int:

@@ -6,13 +6,13 @@ implementation. Keeping them small makes a new platform a few hundred lines, not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import Message
-from bot.core.models import Crisis, CrisisStatus, Room, StepStatus, TimelineEvent
+from bot.core.models import Actor, Crisis, CrisisStatus, Room, StepStatus, TimelineEvent
 from bot.core.plan import Person
 
 
@@ -49,6 +49,10 @@ class ChatPort(Protocol):
         """Look up platform accounts early (run beside room creation, off the critical path)."""
         ...
 
+    async def find_room(self, name: str) -> Room | None:
+        """The room of that name if this bot created it: lets a resumed declaration adopt it."""
+        ...
+
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport: ...
 
     async def post(self, channel_id: str, message: Message) -> PostedMessage: ...
@@ -61,7 +65,9 @@ class ChatPort(Protocol):
 
 
 class CrisisRepository(Protocol):
-    async def create(self, crisis: Crisis) -> Crisis:
+    async def create(
+        self, crisis: Crisis, lease_owner: str | None = None, lease_until: datetime | None = None
+    ) -> Crisis:
         """Persist a new crisis and give it its number.
 
         Raises RoomNameTakenError if the room name is used, DuplicateRequestError if the
@@ -77,8 +83,20 @@ class CrisisRepository(Protocol):
 
     async def list_crises(self, status: CrisisStatus | None = None, limit: int = 50) -> list[Crisis]: ...
 
-    async def update(self, crisis: Crisis) -> None:
-        """Save the mutable fields (room, status, severity, resolution ...) of a crisis."""
+    async def update(self, crisis: Crisis, fields: Collection[str]) -> None:
+        """Save only the named fields, so concurrent use cases never overwrite each other."""
+        ...
+
+    async def mark_resolved(self, number: int, at: datetime, by: Actor, summary: str | None) -> bool:
+        """Resolve if still active; False when someone else resolved it first."""
+        ...
+
+    async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
+        """Take the lease on a crisis's unfinished steps; False while another process holds it."""
+        ...
+
+    async def unfinished(self, limit: int = 100) -> list[Crisis]:
+        """Active crises with start steps not done."""
         ...
 
     async def rename_room(self, number: int, name: str) -> None:

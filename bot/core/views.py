@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.core import chain_of_command
 from bot.core.commands import help_text
 from bot.core.errors import CrisisError
 from bot.core.messages import (
@@ -47,6 +48,10 @@ def people_line(plan: Plan, person_ids: Sequence[str]) -> Line:
     return line(*spans) if spans else line("nobody")
 
 
+def lead_line(plan: Plan, crisis: Crisis) -> Line:
+    return people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+
+
 def room_span(crisis: Crisis) -> RoomLink | Strong:
     if crisis.room is None:
         return Strong(f"#{crisis.room_name} (not created yet)")
@@ -61,7 +66,7 @@ def severity_label(plan: Plan, severity_id: str) -> str:
 def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
     """The first message in the war room: what, how bad, who leads, who does what, what first."""
     scenario = plan.scenarios[crisis.scenario_id]
-    lead: Line = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    lead = lead_line(plan, crisis)
     blocks: list[Block] = [
         Header(f"{crisis.key}: {crisis.title}"),
         Fields(
@@ -77,7 +82,7 @@ def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
         Divider(),
         Paragraph(tuple(_role_line(plan, a.role_name, a.person_ids, a.paged) for a in crisis.assignments)),
     ]
-    paged = [pid for a in crisis.assignments if a.paged and a.person_ids for pid in a.person_ids[:1]]
+    paged = chain_of_command.paged(crisis.assignments)
     if crisis.unreachable:
         blocks.append(
             Paragraph(
@@ -103,11 +108,11 @@ def kickoff(plan: Plan, crisis: Crisis, playbook: Playbook) -> Message:
     if playbook.dont:
         blocks.append(Paragraph((line(Strong("Don't")), *(line(f"• {d}") for d in playbook.dont))))
     blocks.append(Paragraph((line(Strong("Resolved when")), *(line(f"• {r}") for r in playbook.resolved_when))))
-    blocks.append(Context(line("Paged: ", *people_line(plan, list(dict.fromkeys(paged))))))
+    blocks.append(Context(line("Paged: ", *people_line(plan, paged))))
     return Message(
         summary=f"{crisis.key} declared: {crisis.title} ({crisis.severity_id.upper()})",
         blocks=tuple(blocks),
-        mentions=tuple(mention(plan, pid) for pid in dict.fromkeys(paged)),
+        mentions=tuple(mention(plan, pid) for pid in paged),
     )
 
 
@@ -126,7 +131,7 @@ def _role_line(plan: Plan, role_name: str, person_ids: Sequence[str], paged: boo
 
 
 def announcement(plan: Plan, crisis: Crisis) -> Message:
-    lead = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    lead = lead_line(plan, crisis)
     return Message(
         summary=f"{crisis.key} declared: {crisis.title}",
         blocks=(
@@ -143,7 +148,7 @@ def announcement(plan: Plan, crisis: Crisis) -> Message:
 
 def status(plan: Plan, crisis: Crisis, events: Sequence[TimelineEvent], now: datetime) -> Message:
     state = "Resolved" if crisis.status is CrisisStatus.RESOLVED else "Active"
-    lead = people_line(plan, [crisis.lead_person_id]) if crisis.lead_person_id else line("unassigned")
+    lead = lead_line(plan, crisis)
     age_end = crisis.resolved_at or now
     blocks: list[Block] = [
         Header(f"{crisis.key}: {crisis.title}"),
@@ -176,7 +181,7 @@ def status(plan: Plan, crisis: Crisis, events: Sequence[TimelineEvent], now: dat
     return Message(summary=f"{crisis.key} {state.lower()}: {crisis.title}", blocks=tuple(blocks))
 
 
-def crisis_list(plan: Plan, crises: Sequence[Crisis], which: str, now: datetime) -> Message:
+def crisis_list(crises: Sequence[Crisis], which: str, now: datetime) -> Message:
     if not crises:
         empty = {"active": "No active crisis. Calm seas.", "resolved": "No resolved crisis yet."}
         return Message(summary="No crisis", blocks=(Paragraph((line(empty.get(which, "No crisis yet.")),)),))
@@ -188,7 +193,7 @@ def crisis_list(plan: Plan, crises: Sequence[Crisis], which: str, now: datetime)
     return Message(summary=f"{len(crises)} {which} crises", blocks=(Paragraph(tuple(rows)),))
 
 
-def resolved(plan: Plan, crisis: Crisis) -> Message:
+def resolved(crisis: Crisis) -> Message:
     took = duration((crisis.resolved_at or crisis.declared_at) - crisis.declared_at)
     body = [
         line(
@@ -202,11 +207,17 @@ def resolved(plan: Plan, crisis: Crisis) -> Message:
 
 
 def started_reply(plan: Plan, crisis: Crisis) -> Message:
-    failed = [s for s in crisis.steps if s.status is StepStatus.FAILED]
+    """What the declarer sees: the room, who got in, and every step that is not done."""
     lines = [line(Strong(f"{crisis.key} declared."), " War room: ", room_span(crisis))]
-    invited = sum(1 for _ in dict.fromkeys(p for a in crisis.assignments for p in a.person_ids))
-    lines.append(line(f"{invited - len(crisis.unreachable)} of {invited} people invited."))
-    lines.extend(line(f"⚠ {s.label} failed: {s.detail}") for s in failed)
+    invite = next((s for s in crisis.steps if s.key == "invite"), None)
+    if invite is not None and invite.status is StepStatus.DONE:
+        total = len(chain_of_command.invitees(crisis.assignments))
+        lines.append(line(f"{total - len(crisis.unreachable)} of {total} people invited."))
+    for step in crisis.steps:
+        if step.status is StepStatus.FAILED:
+            lines.extend(line(text) for text in f"⚠ {step.label} failed: {step.detail}".splitlines())
+        elif step.status is StepStatus.PENDING:
+            lines.append(line(f"… {step.label}: not done yet"))
     return Message(summary=f"{crisis.key} declared", blocks=(Paragraph(tuple(lines)),))
 
 

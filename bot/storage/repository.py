@@ -8,11 +8,11 @@ database sees every replica's writes; any look before a write is an optimisation
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy import ColumnElement, exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -44,7 +44,10 @@ class SqlCrisisRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
-    async def create(self, crisis: Crisis) -> Crisis:
+    async def create(
+        self, crisis: Crisis, lease_owner: str | None = None, lease_until: datetime | None = None
+    ) -> Crisis:
+        """Insert the crisis and its steps; the declaring process holds the lease on its steps."""
         async with self._sessions() as session:
             # A cheap look first, so the usual clash (same title twice a day) does not burn a
             # PostgreSQL sequence value and leave a gap in the crisis numbers. The unique
@@ -53,6 +56,7 @@ class SqlCrisisRepository:
             if taken.one():
                 raise RoomNameTakenError(crisis.room_name)
             row = crisis_to_row(crisis)
+            row.lease_owner, row.lease_until = lease_owner, lease_until
             session.add(row)
             try:
                 await session.flush()
@@ -86,29 +90,71 @@ class SqlCrisisRepository:
             steps = await _steps_of(session, [_saved_id(r) for r in rows])
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in rows]
 
-    async def update(self, crisis: Crisis) -> None:
-        number = _number(crisis)
+    async def update(self, crisis: Crisis, fields: Collection[str]) -> None:
+        """Write only ``fields``: two use cases saving different fields never undo each other."""
         values = _mutable_values(crisis)
+        unknown = set(fields) - set(values)
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        chosen = {k: v for k, v in values.items() if k in fields or (k == "room_id" and "room" in fields)}
+        await self._update(_number(crisis), chosen, crisis.room_name)
+
+    async def rename_room(self, number: int, name: str) -> None:
+        await self._update(number, {"room_name": name}, name)
+
+    async def _update(self, number: int, values: dict[str, Any], room_name: str) -> None:
         async with self._sessions() as session:
             try:
                 result = await session.exec(update(CrisisRow).where(col(CrisisRow.id) == number).values(**values))
                 await session.commit()
             except IntegrityError as exc:
                 await session.rollback()
-                _raise_if_room_name_taken(exc, crisis.room_name)
+                _raise_if_room_name_taken(exc, room_name)
                 raise
         _check_found(result.rowcount, f"crisis {number}")
 
-    async def rename_room(self, number: int, name: str) -> None:
+    async def mark_resolved(self, number: int, at: datetime, by: Actor, summary: str | None) -> bool:
+        """Resolve only an active crisis, in one statement: of two people resolving, one wins."""
+        query = (
+            update(CrisisRow)
+            .where(col(CrisisRow.id) == number, col(CrisisRow.status) == CrisisStatus.ACTIVE.value)
+            .values(
+                status=CrisisStatus.RESOLVED.value, resolved_at=at, resolved_by=_dump(by), resolution_summary=summary
+            )
+        )
         async with self._sessions() as session:
-            try:
-                result = await session.exec(update(CrisisRow).where(col(CrisisRow.id) == number).values(room_name=name))
-                await session.commit()
-            except IntegrityError as exc:
-                await session.rollback()
-                _raise_if_room_name_taken(exc, name)
-                raise
-        _check_found(result.rowcount, f"crisis {number}")
+            result = await session.exec(query)
+            await session.commit()
+        return bool(result.rowcount)
+
+    async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
+        """Take the lease on a crisis's unfinished steps unless another live process holds it.
+
+        A conditional UPDATE and its row count work the same on SQLite and PostgreSQL, which a
+        ``SELECT ... FOR UPDATE SKIP LOCKED`` would not (SQLite silently drops it).
+        """
+        free = or_(
+            col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, col(CrisisRow.lease_owner) == owner
+        )
+        query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=owner, lease_until=until)
+        async with self._sessions() as session:
+            result = await session.exec(query)
+            await session.commit()
+        return bool(result.rowcount)
+
+    async def unfinished(self, limit: int = 100) -> list[Crisis]:
+        """Active crises with a step not done, oldest first: the work a restart must finish."""
+        pending = select(CrisisStepRow.crisis_id).where(col(CrisisStepRow.status) != StepStatus.DONE.value)
+        query = (
+            select(CrisisRow)
+            .where(col(CrisisRow.status) == CrisisStatus.ACTIVE.value, col(CrisisRow.id).in_(pending))
+            .order_by(col(CrisisRow.id))
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.exec(query)).all()
+            steps = await _steps_of(session, [_saved_id(r) for r in rows])
+        return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in rows]
 
     async def set_step(self, number: int, key: str, status: StepStatus, detail: str, at: datetime) -> None:
         query = (
@@ -201,6 +247,23 @@ def _saved_id(row: CrisisRow) -> int:
 
 def _dump(model: Actor | Room | Assignment) -> dict[str, Any]:
     return model.model_dump(mode="json")
+
+
+UPDATABLE = frozenset(
+    {
+        "status",
+        "severity_id",
+        "room_name",
+        "room",
+        "lead_person_id",
+        "assignments",
+        "unreachable",
+        "kickoff_message_id",
+        "resolved_at",
+        "resolved_by",
+        "resolution_summary",
+    }
+)
 
 
 def _mutable_values(crisis: Crisis) -> dict[str, Any]:

@@ -100,6 +100,10 @@ class CrisisRow(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     resolved_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
     resolution_summary: str | None = None
+    # which process is running this crisis's start steps, until when: a restarted or second
+    # replica resumes unfinished steps only once the lease has expired
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class CrisisStepRow(SQLModel, table=True):

@@ -43,11 +43,24 @@ def test_bare_start_asks_for_a_form(plan: Plan) -> None:
     assert parse("start", plan) == StartCommand("other", None, None)
 
 
-def test_start_with_scenario_but_no_title_explains(plan: Plan) -> None:
-    with pytest.raises(UsageError) as info:
-        parse("start complaint sev3", plan)
-    assert "title" in info.value.user_message
-    assert "complaint" in str(info.value)
+def test_start_with_scenario_but_no_title_asks_for_a_form_prefilled(plan: Plan) -> None:
+    assert parse("start complaint sev3", plan) == StartCommand("complaint", "sev3", None)
+
+
+@pytest.mark.parametrize("word", ["SEV-1", "sev_1", "sev01", "sev 1"])
+def test_severity_spellings(plan: Plan, word: str) -> None:
+    assert parse(f"start troll {word} Bots", plan) == StartCommand("troll", "sev1", "Bots")
+
+
+@pytest.mark.parametrize("word", ["sev0", "sev-9", "sev12"])
+def test_severities_the_plan_lacks_are_refused_not_swallowed(plan: Plan, word: str) -> None:
+    with pytest.raises(UsageError, match="no severity"):
+        parse(f"start troll {word} Bots", plan)
+
+
+def test_a_bare_number_after_resolve_is_questioned(plan: Plan) -> None:
+    with pytest.raises(UsageError, match="CRISIS-0007"):
+        parse("resolve 7", plan)
 
 
 def test_unknown_severity_lists_the_plan_levels(plan: Plan) -> None:
@@ -83,6 +96,7 @@ def test_unknown_verb_lists_commands_and_scenarios(plan: Plan) -> None:
         ("resolve", ResolveCommand(None, "")),
         ("resolve Refunds sent, thread calm", ResolveCommand(None, "Refunds sent, thread calm")),
         ("resolve CRISIS-0003 Refunds sent", ResolveCommand(3, "Refunds sent")),
+        ("resolve #3 Refunds sent", ResolveCommand(3, "Refunds sent")),
         ("resolve 3 refunds went out", ResolveCommand(None, "3 refunds went out")),
     ],
 )

@@ -13,7 +13,7 @@ from bot.core.clock import ManualClock
 from bot.core.commands import ResolveCommand, StartCommand
 from bot.core.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
 from bot.core.messages import Message
-from bot.core.models import Actor, CrisisStatus, Invocation, StepStatus
+from bot.core.models import Actor, CrisisStatus, Invocation, Room, StepStatus
 from bot.core.plan import LoadedPlan
 from bot.core.ports import PostedMessage
 from bot.core.service import CrisisService
@@ -23,12 +23,18 @@ AMELIE = Actor(platform_id="amelie", name="Amélie Laurent", person_id="amelie")
 
 
 class CrashingChat(ConsoleChat):
-    """Dies (as a killed process would) when asked to pin, after room, invites and kickoff."""
+    """Dies, as a killed process would, at a chosen point of a declaration."""
 
-    crash = True
+    crash_at: str | None = "pin"
+
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        room = await super().create_room(name, private=private, topic=topic, purpose=purpose)
+        if self.crash_at == "after_create_room":  # the platform made the room; the database never heard
+            raise asyncio.CancelledError
+        return room
 
     async def pin(self, posted: PostedMessage) -> None:
-        if self.crash:
+        if self.crash_at == "pin":
             raise asyncio.CancelledError
         await super().pin(posted)
 
@@ -123,29 +129,83 @@ async def test_unreachable_person_does_not_stop_the_others(
     assert all(s.status is StepStatus.DONE for s in crisis.steps)
 
 
-async def test_crash_between_steps_is_shown_honestly_and_resume_finishes(
+async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
 ) -> None:
     ws = workspace(loaded_plan)
     chat = CrashingChat(ws)
-    service = CrisisService(loaded_plan, repo, chat, clock)
+    service = CrisisService(loaded_plan, repo, chat, clock, owner="first-process")
     with pytest.raises(asyncio.CancelledError):
         await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
     [crisis] = await repo.list_crises()
     status = (await service.handle(inv("status", crisis.room.id if crisis.room else None))).plain_text()
     assert "Steps not done" in status
     assert "Pin the kickoff message: pending" in status
-    assert {s.key for s in crisis.unfinished_steps} >= {"pin"}
+    assert {s.key for s in crisis.unfinished_steps} == {"pin"}
 
-    chat.crash = False
-    restarted = CrisisService(loaded_plan, repo, chat, clock)
-    await restarted.resume(crisis)
+    chat.crash_at = None
+    restarted = CrisisService(loaded_plan, repo, chat, clock, owner="second-process")
+    assert await restarted.resume_unfinished() == [], "the first process's lease has not expired yet"
+    clock.advance(minutes=6)
+    [resumed] = await restarted.resume_unfinished()
+    assert resumed.number == crisis.number
     again = await repo.get(crisis.number or 0)
     assert again is not None
     assert again.unfinished_steps == []
     room = ws.channels[crisis.room_name]
     assert len(room.posts) == 1, "the kickoff was done before the crash and must not be posted twice"
     assert room.posts[0].pinned
+    assert await restarted.resume_unfinished() == []
+
+
+async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(
+    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    chat = CrashingChat(ws)
+    chat.crash_at = "after_create_room"
+    with pytest.raises(asyncio.CancelledError):
+        await CrisisService(loaded_plan, repo, chat, clock).start(StartCommand("troll", None, "Bot swarm"), AMELIE)
+    [crisis] = await repo.list_crises()
+    assert crisis.room is None
+    assert crisis.room_name in ws.channels
+
+    chat.crash_at = None
+    clock.advance(minutes=6)
+    [resumed] = await CrisisService(loaded_plan, repo, chat, clock).resume_unfinished()
+    assert resumed.room is not None
+    assert resumed.room.name == crisis.room_name
+    assert [name for name in ws.channels if "bot-swarm" in name] == [crisis.room_name]
+    assert resumed.unfinished_steps == []
+
+
+async def test_resolving_during_a_declaration_is_not_undone(
+    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+) -> None:
+    chat = CrashingChat(workspace(loaded_plan))
+    service = CrisisService(loaded_plan, repo, chat, clock)
+    with pytest.raises(asyncio.CancelledError):
+        await service.start(StartCommand("troll", None, "Short-lived"), AMELIE)
+    await service.resolve(ResolveCommand(1, "false alarm"), inv("resolve"))
+    chat.crash_at = None
+    clock.advance(minutes=6)
+    assert await service.resume_unfinished() == [], "a resolved crisis is not set up any further"
+    saved = await repo.get(1)
+    assert saved is not None
+    assert saved.status is CrisisStatus.RESOLVED
+    assert saved.kickoff_message_id is not None
+
+
+async def test_two_people_resolving_at_once_resolve_once(service: CrisisService) -> None:
+    crisis = await service.start(StartCommand("troll", None, "Bots"), AMELIE)
+    results = await asyncio.gather(
+        *(service.resolve(ResolveCommand(crisis.number, f"by {i}"), inv("resolve")) for i in range(3)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert sum(isinstance(r, ConflictError) for r in results) == 2
+    resolved_events = [e for e in await service.repo.timeline(crisis.number or 0) if e.kind == "resolved"]
+    assert len(resolved_events) == 1
 
 
 async def test_status_in_a_war_room_means_that_crisis(service: CrisisService) -> None:

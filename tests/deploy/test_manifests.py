@@ -39,6 +39,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.setPurpose": frozenset({"channels:manage", "groups:write"}),
     "conversations.join": frozenset({"channels:join"}),
     "conversations.list": frozenset({"channels:read", "groups:read"}),
+    "conversations.info": frozenset({"channels:read", "groups:read"}),  # adopting a war room on resume
     "pins.add": frozenset({"pins:write"}),
     # users:read.email is only granted together with users:read
     "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import RoomNameTakenError
 from bot.core.models import Actor, Assignment, CrisisStatus, Room, StepStatus, TimelineEvent
-from bot.storage.repository import SqlCrisisRepository
+from bot.storage.repository import UPDATABLE, SqlCrisisRepository
 from tests.storage._support import DECLARED_AT, make_crisis
 
 PARIS = timezone(timedelta(hours=1))
@@ -41,7 +42,7 @@ async def test_round_trip_keeps_every_field(repo: SqlCrisisRepository) -> None:
     created.resolved_at = resolved_at
     created.resolved_by = Actor(platform_id="U002", name="Bob")
     created.resolution_summary = "Carrier fixed; apology posted — merci."
-    await repo.update(created)
+    await repo.update(created, UPDATABLE)
 
     loaded = await repo.get(created.number)
     assert loaded == created
@@ -115,7 +116,7 @@ async def test_unknown_crisis_numbers_raise_lookup_error(repo: SqlCrisisReposito
         await repo.rename_room(404, "anything")
     ghost = make_crisis("ghost").model_copy(update={"id": 404, "number": 404})
     with pytest.raises(LookupError):
-        await repo.update(ghost)
+        await repo.update(ghost, UPDATABLE)
 
 
 async def test_create_refuses_a_taken_room_name(repo: SqlCrisisRepository) -> None:
@@ -150,14 +151,14 @@ async def test_update_refuses_a_taken_room_name(repo: SqlCrisisRepository) -> No
     second = await repo.create(make_crisis("room-b"))
     second.room_name = "room-a"
     with pytest.raises(RoomNameTakenError):
-        await repo.update(second)
+        await repo.update(second, {"room_name"})
 
 
 async def test_list_is_newest_first_and_filters(repo: SqlCrisisRepository) -> None:
     made = [await repo.create(make_crisis(f"room-{i}", title=f"crisis {i}")) for i in range(5)]
     for crisis in made[1::2]:
         crisis.status = CrisisStatus.RESOLVED
-        await repo.update(crisis)
+        await repo.update(crisis, {"status"})
     numbers = [c.number for c in made]
 
     assert [c.number for c in await repo.list_crises()] == numbers[::-1]
@@ -183,3 +184,43 @@ async def test_naive_datetimes_are_refused(repo: SqlCrisisRepository) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         await repo.create(make_crisis("room-a", declared_at=datetime(2026, 11, 25, 9, 0)))
     assert await repo.list_crises() == []
+
+
+async def test_update_writes_only_the_fields_named(repo: SqlCrisisRepository) -> None:
+    created = await repo.create(make_crisis("room-a"))
+    stale = created.model_copy(deep=True)
+    created.kickoff_message_id = "1.2"
+    await repo.update(created, {"kickoff_message_id"})
+    stale.unreachable = {"bob": "gone"}
+    await repo.update(stale, {"unreachable"})  # an older copy must not erase the kickoff id
+    loaded = await repo.get(created.number or 0)
+    assert loaded is not None
+    assert loaded.kickoff_message_id == "1.2"
+    assert loaded.unreachable == {"bob": "gone"}
+    with pytest.raises(ValueError, match="not updatable"):
+        await repo.update(created, {"title"})
+
+
+async def test_only_one_resolve_wins(repo: SqlCrisisRepository) -> None:
+    created = await repo.create(make_crisis("room-a"))
+    number = created.number or 0
+    bob = Actor(platform_id="U2", name="Bob")
+    results = await asyncio.gather(*(repo.mark_resolved(number, DECLARED_AT, bob, f"by {i}") for i in range(4)))
+    assert sorted(results) == [False, False, False, True]
+    loaded = await repo.get(number)
+    assert loaded is not None
+    assert loaded.status is CrisisStatus.RESOLVED
+
+
+async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
+    later = DECLARED_AT + timedelta(minutes=10)
+    held = await repo.create(make_crisis("room-a"), lease_owner="replica-1", lease_until=later)
+    free = await repo.create(make_crisis("room-b"))
+    assert {c.number for c in await repo.unfinished()} == {held.number, free.number}
+    assert not await repo.claim(held.number or 0, "replica-2", later, now=DECLARED_AT)
+    assert await repo.claim(held.number or 0, "replica-1", later, now=DECLARED_AT), "the holder may renew"
+    assert await repo.claim(held.number or 0, "replica-2", later, now=later + timedelta(seconds=1))
+    assert await repo.claim(free.number or 0, "replica-2", later, now=DECLARED_AT)
+    for step in free.steps:
+        await repo.set_step(free.number or 0, step.key, StepStatus.DONE, "", DECLARED_AT)
+    assert [c.number for c in await repo.unfinished()] == [held.number]

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from bot.adapters.console import render
 from bot.adapters.console.workspace import ConsoleWorkspace, Post
+from bot.core.chain_of_command import invitees
 from bot.core.messages import Message, Paragraph, line
 from bot.core.models import Actor, Invocation
 from bot.core.service import CrisisService
@@ -53,7 +54,7 @@ class ConsoleApp:
         for crisis in await self.service.repo.list_crises(limit=200):
             if crisis.room is not None and crisis.room.name not in self.ws.channels:
                 channel = self.ws.add_channel(crisis.room.name, private=self.service.plan.war_room.private)
-                people = dict.fromkeys(p for a in crisis.assignments for p in a.person_ids)
+                people = invitees(crisis.assignments)
                 channel.members.extend(p for p in people if p not in crisis.unreachable)
 
     def prompt(self) -> str:

@@ -91,6 +91,10 @@ class ConsoleChat:
         self.ws.say("➕ created ", _room(channel.name), f" ({kind}) · topic: ", Text(topic))
         return Room(id=channel.id, name=channel.name)
 
+    async def find_room(self, name: str) -> Room | None:
+        channel = self.ws.channel(name)
+        return Room(id=channel.id, name=channel.name) if channel and "crisisbot" in channel.members else None
+
     async def prepare(self, members: Sequence[Member]) -> None:
         """Everyone in the console workspace is known already."""
 

@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 COMMAND = "/crisis"
 
 
+def unescape(text: str) -> str:
+    """Slack sends ``&``, ``<`` and ``>`` escaped in command text; store what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 class SlackHandlers:
     """Listeners, kept as methods so that tests and the benchmark build the very same app."""
 
@@ -39,33 +44,46 @@ class SlackHandlers:
     # -- /crisis ---------------------------------------------------------------------------
 
     async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        words = str(body.get("text") or "").split()
-        if len(words) > 1 and words[0].lower() == "start":
+        """Parsing is pure and fast, so mistakes are answered in the acknowledgement itself."""
+        try:
+            command = parse(unescape(str(body.get("text") or "")), self.plan)
+        except UsageError as exc:
+            message = views.error(exc)
+            await ack(
+                text=self.chat.renderer.fallback(message), blocks=self._blocks(message), response_type="ephemeral"
+            )
+            return
+        if isinstance(command, StartCommand) and command.title is not None:
             await ack(response_type="ephemeral", text="Declaring a crisis: creating the war room and paging owners...")
         else:
             await ack()
 
     async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         actor = self.actor(body)
-        channel_id = body.get("channel_id")
-        invocation = Invocation(actor=actor, text=str(body.get("text") or ""), channel_id=channel_id)
+        invocation = Invocation(
+            actor=actor, text=unescape(str(body.get("text") or "")), channel_id=body.get("channel_id")
+        )
+        try:
+            command = parse(invocation.text, self.plan)
+        except UsageError:
+            return  # answered in the acknowledgement
+        if isinstance(command, StartCommand) and command.title is None:
+            try:
+                await self.open_start_form(client, body, command)
+            except CrisisError as exc:
+                await self.reply(respond, views.error(exc))
+            return
 
         async def progress(message: Message) -> None:
             await self.reply(respond, message)
 
-        try:
-            command = parse(invocation.text, self.plan)
-            if isinstance(command, StartCommand) and command.title is None:
-                await self.open_start_form(client, body, command.scenario_id)
-                return
-            reply = await self.service.execute(command, invocation, progress)
-        except CrisisError as exc:
-            reply = views.error(exc)
-        await self.reply(respond, reply)
+        # handle() turns every failure, expected or not, into a reply: nobody is left waiting
+        await self.reply(respond, await self.service.handle(invocation, progress))
 
-    async def open_start_form(self, client: AsyncWebClient, body: dict[str, Any], scenario_id: str) -> None:
+    async def open_start_form(self, client: AsyncWebClient, body: dict[str, Any], command: StartCommand) -> None:
         context = ModalContext(channel_id=body.get("channel_id"), response_url=body.get("response_url"))
-        view = start_modal(self.plan, context, scenario_id if scenario_id != "other" else None)
+        scenario = command.scenario_id if command.scenario_id != "other" else None
+        view = start_modal(self.plan, context, scenario, command.severity_id)
         try:
             await client.views_open(trigger_id=body.get("trigger_id"), view=view.to_dict())
         except SlackApiError as exc:
@@ -93,12 +111,19 @@ class SlackHandlers:
         async def tell(message: Message) -> None:
             await self.notify(client, context, actor, message)
 
+        view_id = view.get("id")
         try:
-            crisis = await self.service.start(command, actor, tell, request_key=f"slack:view:{view.get('id')}")
+            crisis = await self.service.start(
+                command, actor, tell, request_key=f"slack:view:{view_id}" if view_id else None
+            )
         except AlreadyDeclaredError:
             return  # a repeated submission of the same form: the first one already answered
         except CrisisError as exc:
             await tell(views.error(exc))
+            return
+        except Exception:
+            log.exception("declaring from the form failed")
+            await tell(views.error(CrisisError("Something went wrong on my side.", hint="Check with /crisis status.")))
             return
         await tell(views.started_reply(self.plan, crisis))
 
@@ -115,13 +140,18 @@ class SlackHandlers:
             name = str(body.get("user_name") or user.get("name") or user.get("username") or user_id)
         return Actor(platform_id=user_id, name=name, person_id=person_id)
 
+    def _blocks(self, message: Message) -> list[dict[str, Any]]:
+        """An ephemeral reply is one message: the first 50 blocks (replies are far shorter)."""
+        return [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
+
     async def reply(self, respond: AsyncRespond, message: Message) -> None:
-        blocks = [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
-        await respond(text=self.chat.renderer.fallback(message), blocks=blocks, response_type="ephemeral")
+        await respond(
+            text=self.chat.renderer.fallback(message), blocks=self._blocks(message), response_type="ephemeral"
+        )
 
     async def notify(self, client: AsyncWebClient, context: ModalContext, actor: Actor, message: Message) -> None:
         """Answer a form: through the command's response_url when there is one, else by DM."""
-        blocks = [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
+        blocks = self._blocks(message)
         text = self.chat.renderer.fallback(message)
         if context.response_url:
             webhook = AsyncWebhookClient(context.response_url)

@@ -35,7 +35,8 @@ MAX_BUTTONS = 25
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn escaping: the only three characters that control formatting and pings."""
+    """Slack's escaping of the three characters that make pings and links (``*`` or ``_`` in user
+    text may still render as emphasis, which is harmless, so they are left as typed)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -59,7 +60,7 @@ class BlockRenderer:
                 case m.RoomLink(room_id=rid):
                     out.append(f"<#{rid}>")
                 case m.Link(url=url, label=label):
-                    out.append(f"<{escape(url)}|{escape(label).replace('|', '¦')}>")
+                    out.append(f"<{escape(url).replace('|', '%7C')}|{escape(label).replace('|', '¦')}>")
         return "".join(out)
 
     def blocks(self, message: m.Message) -> list[Block]:
@@ -82,12 +83,12 @@ class BlockRenderer:
     def _block(self, block: m.Block) -> list[Block]:
         match block:
             case m.Header(text=text):
-                return [HeaderBlock(text=PlainTextObject(text=_cut(text, MAX_HEADER), emoji=True))]
+                return [HeaderBlock(text=PlainTextObject(text=cut(text, MAX_HEADER), emoji=True))]
             case m.Paragraph(lines=lines):
                 return self._sections([self.spans(ln) for ln in lines])
             case m.Fields(items=items):
                 fields = [
-                    MarkdownTextObject(text=_cut(f"*{escape(label)}*\n{self.spans(value)}", MAX_FIELD))
+                    MarkdownTextObject(text=cut(f"*{escape(label)}*\n{self.spans(value)}", MAX_FIELD))
                     for label, value in items
                 ]
                 return [SectionBlock(fields=fields[i : i + 10]) for i in range(0, len(fields), 10)]
@@ -99,12 +100,12 @@ class BlockRenderer:
                     rows.append(f"☐ {escape(item.text)}{owner}{note}")
                 return self._sections(rows)
             case m.Context(line=ln):
-                return [ContextBlock(elements=[MarkdownTextObject(text=_cut(self.spans(ln), MAX_SECTION))])]
+                return [ContextBlock(elements=[MarkdownTextObject(text=cut(self.spans(ln), MAX_SECTION))])]
             case m.Divider():
                 return [DividerBlock()]
             case m.Actions(buttons=buttons):
                 elements = [
-                    ButtonElement(text=_cut(b.label, 75), action_id=b.action_id, value=b.value[:2000], style=b.style)
+                    ButtonElement(text=cut(b.label, 75), action_id=b.action_id, value=b.value[:2000], style=b.style)
                     for b in buttons
                 ]
                 return [
@@ -122,11 +123,10 @@ class BlockRenderer:
                 if current:
                     chunks.append(current)
                     current = ""
-                cut = row.rfind(" ", 0, MAX_SECTION)
-                cut = cut if cut > MAX_SECTION // 2 else MAX_SECTION
-                cut = _safe_cut(row, cut)
-                chunks.append(row[:cut])
-                row = row[cut:].lstrip()
+                at = row.rfind(" ", 0, MAX_SECTION)
+                at = _safe_cut(row, at if at > MAX_SECTION // 2 else MAX_SECTION)
+                chunks.append(row[:at])
+                row = row[at:].lstrip()
             candidate = f"{current}\n{row}" if current else row
             if len(candidate) > MAX_SECTION:
                 chunks.append(current)
@@ -138,16 +138,19 @@ class BlockRenderer:
         return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def cut(text: str, limit: int) -> str:
+    """Shorten to ``limit`` with an ellipsis, never splitting an escape or a ``<...>`` token."""
+    if len(text) <= limit:
+        return text
+    return text[: _safe_cut(text, limit - 1)] + "…"
 
 
-def _safe_cut(text: str, cut: int) -> int:
-    """Move ``cut`` back so it does not split an escape (``&amp;``) or a ``<...>`` token."""
-    amp = text.rfind("&", max(0, cut - 5), cut)
-    if amp != -1 and ";" not in text[amp:cut]:
-        cut = amp
-    lt = text.rfind("<", max(0, cut - 120), cut)
-    if lt != -1 and ">" not in text[lt:cut]:
-        cut = lt
-    return cut or len(text)
+def _safe_cut(text: str, at: int) -> int:
+    """Move ``at`` back so it does not split an escape (``&amp;``) or a ``<...>`` token."""
+    amp = text.rfind("&", max(0, at - 5), at)
+    if amp != -1 and ";" not in text[amp:at]:
+        at = amp
+    lt = text.rfind("<", max(0, at - 120), at)
+    if lt != -1 and ">" not in text[lt:at]:
+        at = lt
+    return at or len(text)

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.blocks import BlockRenderer, escape
+from bot.adapters.slack.blocks import BlockRenderer, cut, escape
 from bot.core.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.messages import Message
 from bot.core.models import Room
@@ -75,6 +75,7 @@ class SlackChat:
         self._bot_user_id: str | None = None
         self._identity_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._channel_ids: dict[str, str] = {}
 
     # -- who's who ---------------------------------------------------------------------------
 
@@ -130,10 +131,24 @@ class SlackChat:
             ("conversations_setTopic", "topic", topic),
             ("conversations_setPurpose", "purpose", purpose),
         ):
-            task = asyncio.ensure_future(self._best_effort(method, channel=channel_id, **{key: escape(value)[:250]}))
+            task = asyncio.ensure_future(
+                self._best_effort(method, channel=channel_id, **{key: cut(escape(value), 250)})
+            )
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         await self._identity()
+        url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
+        return Room(id=channel_id, name=name, url=url)
+
+    async def find_room(self, name: str) -> Room | None:
+        try:
+            channel_id = await self._channel_id(name)
+            info = await self.client.conversations_info(channel=channel_id)
+        except (ChatPlatformError, SlackApiError):
+            return None
+        await self._identity()
+        if info["channel"].get("creator") != self._bot_user_id:
+            return None  # someone else's channel with that name: never take it over
         url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
         return Room(id=channel_id, name=name, url=url)
 
@@ -182,7 +197,7 @@ class SlackChat:
         ts = str(first["ts"])
         channel = str(first["channel"])
         for rest in chunks[1:]:
-            await self._post_once(channel, f"{message.summary} (continued)", rest, thread_ts or ts)
+            await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_ts or ts)
         permalink = f"{self._team_url}archives/{channel}/p{ts.replace('.', '')}" if self._team_url else None
         return PostedMessage(channel, ts, permalink)
 
@@ -212,24 +227,28 @@ class SlackChat:
             raise self._platform_error("join the channel", exc) from None
 
     async def _channel_id(self, channel: str) -> str:
-        """Channel ids pass through; names are looked up (the bot can only join by id)."""
+        """Channel ids pass through; names are looked up once (the bot can only join by id)."""
         if not channel.startswith("#") and channel[:1] in ("C", "G", "D") and channel.isupper():
             return channel
         name = channel.lstrip("#")
         cursor: str | None = None
-        while True:
+        while name not in self._channel_ids:
             resp = await self._call(
-                "conversations_list", types="public_channel,private_channel", limit=200, cursor=cursor
+                "conversations_list",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
             )
-            for ch in resp.get("channels", []):
-                if ch.get("name") == name:
-                    return str(ch["id"])
+            self._channel_ids.update({str(ch.get("name")): str(ch["id"]) for ch in resp.get("channels", [])})
             cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
+            if not cursor and name not in self._channel_ids:
                 raise ChatPlatformError(
-                    f"There is no #{name} channel in Slack.",
-                    hint=f"Create #{name} and invite @crisisbot, or change announcements_channel in the plan.",
+                    f"crisisbot cannot see a #{name} channel.",
+                    hint=f"Create #{name} (if it is private, type /invite @crisisbot in it), "
+                    "or change announcements_channel in the plan.",
                 )
+        return self._channel_ids[name]
 
     async def pin(self, posted: PostedMessage) -> None:
         try:

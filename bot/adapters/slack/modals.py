@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.adapters.slack.blocks import cut
 from bot.core.commands import MAX_TITLE, StartCommand
 from bot.core.plan import Plan
 
@@ -50,13 +51,17 @@ class ModalContext:
         return cls(channel_id=data.get("channel_id"), response_url=data.get("response_url"))
 
 
-def start_modal(plan: Plan, context: ModalContext, scenario_id: str | None = None) -> View:
-    scenarios = [Option(value=sid, text=_cut(sc.name, 75)) for sid, sc in plan.scenarios.items()]
+def start_modal(
+    plan: Plan, context: ModalContext, scenario_id: str | None = None, severity_id: str | None = None
+) -> View:
+    """The form, pre-filled with what was typed (``/crisis start complaint sev2``)."""
+    scenarios = [Option(value=sid, text=cut(sc.name, 75)) for sid, sc in plan.scenarios.items()]
     severities = [Option(value=DEFAULT_SEVERITY, text="The scenario's usual severity")]
     severities += [
-        Option(value=sid, text=_cut(f"{sid.upper()} · {plan.severities[sid].name}", 75)) for sid in plan.severity_ids()
+        Option(value=sid, text=cut(f"{sid.upper()} · {plan.severities[sid].name}", 75)) for sid in plan.severity_ids()
     ]
     initial = next((o for o in scenarios if o.value == scenario_id), None)
+    initial_severity = next((o for o in severities if o.value == severity_id), severities[0])
     return View(
         type="modal",
         callback_id=START_CALLBACK,
@@ -73,7 +78,7 @@ def start_modal(plan: Plan, context: ModalContext, scenario_id: str | None = Non
             InputBlock(
                 block_id="severity",
                 label="How bad is it?",
-                element=StaticSelectElement(action_id="value", options=severities, initial_option=severities[0]),
+                element=StaticSelectElement(action_id="value", options=severities, initial_option=initial_severity),
             ),
             InputBlock(
                 block_id="title",
@@ -135,7 +140,3 @@ def read_submission(plan: Plan, view: dict[str, Any]) -> tuple[StartCommand | No
         source_url=source,
     )
     return command, {}
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

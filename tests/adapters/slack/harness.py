@@ -73,7 +73,8 @@ class SlackClientSim:
                 "user_id": user,
                 "user_name": "amelie",
                 "command": "/crisis",
-                "text": text,
+                # Slack escapes these three in what the person typed before sending it
+                "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
                 "response_url": response_url,
                 "trigger_id": trigger or f"trig.{len(self.sent)}.{time.monotonic_ns()}",
                 "api_app_id": "A0CRISIS",

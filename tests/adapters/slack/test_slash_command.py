@@ -151,6 +151,15 @@ async def test_user_text_cannot_ping_anyone(rig: SlackRig) -> None:
     assert crisis.title == "<!channel> <@U01NADIA00> <!here|here> *bold* & co", "stored as typed"
 
 
+async def test_text_arrives_escaped_by_slack_and_is_stored_as_typed(rig: SlackRig) -> None:
+    _, _, url = await rig.slack.command("start complaint Q&A <live> leak")
+    await declared(rig, url)
+    crisis = await rig.service.repo.get(1)
+    assert crisis is not None
+    assert crisis.title == "Q&A <live> leak"
+    assert crisis.room_name.endswith("-q-a-live-leak")
+
+
 async def test_status_list_resolve_and_help_in_slack(rig: SlackRig) -> None:
     _, _, url = await rig.slack.command("start troll Bot swarm")
     await declared(rig, url)
@@ -170,9 +179,9 @@ async def test_status_list_resolve_and_help_in_slack(rig: SlackRig) -> None:
     assert "CRISIS-0001 resolved" in texts(rig.fake.responses(resolve_url))
     assert any("resolved" in c.args.get("text", "") for c in rig.fake.calls("chat.postMessage"))
 
-    _, _, help_url = await rig.slack.command("launch")
-    await eventually(lambda: rig.fake.responses(help_url))
-    help_text = texts(rig.fake.responses(help_url))
+    status, ack, _ = await rig.slack.command("launch")
+    assert status == 200
+    help_text = ack  # a mistake is answered in the acknowledgement itself, at once
     assert "I don't know the command `launch`" in help_text
     assert "/crisis start [scenario] [sev1..sev4] &lt;title&gt;" in help_text
 
@@ -194,7 +203,8 @@ async def test_private_announcements_channel_says_how_to_fix_it(rig: SlackRig) -
     _, _, url = await rig.slack.command("start troll Private announcements")
     reply = await declared(rig, url)
     assert "Announce in the announcements channel failed" in reply
-    assert "/invite @crisisbot" in reply or "crisis-announcements" in reply
+    assert "crisisbot cannot see a #crisis-announcements channel" in reply
+    assert "/invite @crisisbot" in reply
     room = room_named(rig, "private-announcements")
     assert room is not None
     assert rig.fake.pins[room["id"]], "the war room is complete even though the announcement failed"
@@ -216,3 +226,31 @@ async def test_a_message_over_50_blocks_continues_in_its_thread(rig: SlackRig) -
     assert [len(c["blocks"]) for c in calls] == [50, 50, 20]
     assert calls[0].get("thread_ts") is None
     assert {c["thread_ts"] for c in calls[1:]} == {posted_message.message_id}
+
+
+async def test_tokens_never_reach_the_logs(rig: SlackRig, caplog: Any) -> None:
+    import logging
+
+    from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET
+
+    caplog.set_level(logging.DEBUG)
+    rig.fake.fail_next("pins.add", error="restricted_action", times=5)
+    _, _, url = await rig.slack.command("start troll Logged crisis")
+    await declared(rig, url)
+    assert caplog.records, "debug logging was on: there must be something to check"
+    assert BOT_TOKEN not in caplog.text
+    assert SIGNING_SECRET not in caplog.text
+
+
+async def test_an_unexpected_failure_still_gets_an_answer(rig: SlackRig, sqlite_url: str) -> None:
+    import sqlite3
+
+    _, _, url = await rig.slack.command("start troll Before the outage")
+    await declared(rig, url)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:  # a real fault, not a stand-in
+        db.execute("DROP TABLE timeline_event")
+    _, _, status_url = await rig.slack.command("status")
+    await eventually(lambda: rig.fake.responses(status_url))
+    reply = texts(rig.fake.responses(status_url))
+    assert "Something went wrong on my side" in reply
+    assert "/crisis status" in reply

@@ -1,0 +1,237 @@
+"""Benchmark the Slack adapter: how fast ``/crisis`` is acknowledged, and how fast a war room is ready.
+
+Two processes, as in production: this one plays Slack (the fake Web API from ``tests.fakes`` with
+``--latency`` added to every call, and the sender of signed slash commands); a child process runs
+the bot, i.e. the real crisisbot Bolt app and a bare Bolt app that only acks, both served with
+aiohttp on 127.0.0.1 over a temporary, migrated SQLite file. So the bot's event loop (and its
+core) does only the bot's work, and the timings are what Slack would see.
+
+    python -m bench.slack_start [--latency 0.1] [--commands 200] [--concurrency 20] [--declares 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+if not __package__:  # run as a script (python bench/slack_start.py): make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.adapters.slack.app import COMMAND, build_app
+from bot.adapters.slack.chat import SlackChat, make_client
+from bot.adapters.slack.server import EVENTS_PATH, bound_port, start_http
+from bot.container import service as build_service
+from bot.core.plan import load_plan
+from bot.storage import migrate
+from bot.storage.engine import create_async_db_engine
+from bot.storage.repository import SqlCrisisRepository
+from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
+from tests.fakes import FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
+ACK_TARGET, READY_TARGET = 1.5, 1.3
+# start -> steps, from bot/core/service.py: create_room (prepare runs beside it), then invite ->
+# kickoff post -> pin one after the other; announce runs beside the three. topic/purpose are
+# background tasks and auth.test / email lookups are cached or run beside create.
+CHAIN = ("conversations.create", "conversations.invite", "chat.postMessage", "pins.add")
+
+
+# -- the bot process ---------------------------------------------------------------------------
+
+
+async def ack_only(ack: AsyncAck) -> None:
+    await ack()
+
+
+async def serve(base_url: str) -> None:
+    """Both apps on free ports; prints them, then serves until stdin closes."""
+    loaded = load_plan(PLAN_PATH)
+    with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp:
+        db_url = f"sqlite:///{tmp}/bench.db"
+        migrate.upgrade(db_url)
+        engine = create_async_db_engine(db_url)
+        chat = SlackChat(make_client(BOT_TOKEN, base_url), loaded.plan)
+        crisisbot = build_app(build_service(loaded, SqlCrisisRepository(engine), chat), chat, SIGNING_SECRET)
+        bare = AsyncApp(client=chat.client, signing_secret=SIGNING_SECRET, process_before_response=False)
+        bare.command(COMMAND)(ack_only)
+        runners = [await start_http(app, "127.0.0.1", 0) for app in (crisisbot, bare)]
+        print(*(bound_port(r) for r in runners), flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+        for runner in runners:
+            await runner.cleanup()
+        await chat.settle()
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def bot_process(base_url: str) -> AsyncIterator[tuple[str, str]]:
+    """The child running the bot; yields the events URLs of (crisisbot, bare Bolt)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.slack_start", "--serve", base_url,
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    try:
+        ports = [
+            f"http://127.0.0.1:{int(p)}{EVENTS_PATH}"
+            for p in (await asyncio.wait_for(proc.stdout.readline(), 60)).split()
+        ]
+        if len(ports) != 2:
+            raise RuntimeError("the bot process did not start")
+        yield ports[0], ports[1]
+    finally:
+        proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+# -- Slack's side ------------------------------------------------------------------------------
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: float = 0.05, need: int = 2) -> int:
+    """Wait until each command's lazy listener gave its final reply (a start: progress + result); how many did."""
+    deadline = time.monotonic() + within
+    while True:  # the fake records replies but has no hook to wait on: poll it
+        done = sum(len(fake.responses(u)) >= need for u in urls)
+        if done == len(urls) or time.monotonic() > deadline:
+            return done
+        await asyncio.sleep(poll)
+
+
+async def acks(sim: SlackClientSim, texts: Sequence[str], concurrency: int) -> tuple[list[float], list[str], int]:
+    """Send ``texts`` with ``concurrency`` in flight; (ack latencies, response_urls, non-200 count)."""
+    todo = iter(texts)
+    latencies: list[float] = []
+    urls: list[str] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        for text in todo:
+            sent = time.perf_counter()
+            status, _ack, url = await sim.command(text)
+            latencies.append(time.perf_counter() - sent)
+            urls.append(url)
+            errors += status != 200
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, urls, errors
+
+
+def row(name: str, values: Sequence[float], high: float, extra: str = "") -> str:
+    """p50, p<high> and max in ms."""
+    cells = (pct(values, 0.5), pct(values, high), max(values))
+    return f"   {name:<34}" + "".join(f"{v * 1000:9.1f}" for v in cells) + extra
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+async def bench_acks(fake: FakeSlack, bot: SlackClientSim, bare: SlackClientSim, args: argparse.Namespace) -> None:
+    for sim in (bot, bare):  # warm-up: auth.test, connection pools, SQL statement caches
+        _, urls, _ = await acks(sim, ["help", "status", "start troll Bench warm-up"], 1)
+        if sim is bot:
+            await replied(fake, urls[:2], 30, need=1)
+            await replied(fake, urls[2:], 30)
+    bare_lat, _, bare_err = await acks(bare, ["start troll Bench crisis"] * args.commands, args.concurrency)
+    texts = [f"start troll Bench crisis {n}" for n in range(args.commands)]
+    began = time.monotonic()
+    bot_lat, urls, bot_err = await acks(bot, texts, args.concurrency)
+    done = await replied(fake, urls, 60 + args.commands * args.latency * 10)
+    took = time.monotonic() - began
+    print(f"\n1. Ack latency: {args.commands} signed /crisis requests, {args.concurrency} in flight (ms)")
+    print(f"   {'app':<34}{'p50':>9}{'p99':>9}{'max':>9}  non-200")
+    print(row("bare Bolt (ack only)", bare_lat, 0.99, f"  {bare_err}"))
+    print(row("crisisbot (start: full declare)", bot_lat, 0.99, f"  {bot_err}"))
+    ratio = pct(bot_lat, 0.99) / pct(bare_lat, 0.99)
+    print(f"   crisisbot p99 / bare p99 = {ratio:.2f}x (target <= {ACK_TARGET}x): {verdict(ratio <= ACK_TARGET)}")
+    print(f"   declares finished in the background: {done}/{len(urls)} in {took:.1f}s")
+
+
+async def bench_declares(fake: FakeSlack, bot: SlackClientSim, args: argparse.Namespace) -> None:
+    latency = args.latency
+    ready: list[float] = []
+    last_answer: list[float] = []
+    hops: list[list[float]] = []
+    kickoff_posts: list[int] = []
+    for n in range(args.declares):
+        sent = time.monotonic()
+        _, _, url = await bot.command(f"start complaint sev3 Bench declare {n}")
+        if await replied(fake, [url], 30, poll=0.002) < 1:
+            print(f"   declare {n} did not finish within 30s")
+            continue
+        ready.append(time.monotonic() - sent)
+        calls = [c for c in fake.calls() if c.at >= sent]
+        posts = [c for c in calls if c.method == "chat.postMessage" and not str(c.args.get("channel")).startswith("#")]
+        kickoff_posts.append(len(posts))
+        at = {m: next(c.at for c in reversed(calls) if c.method == m) for m in CHAIN[:2] + CHAIN[3:]}
+        chain = [at[CHAIN[0]], at[CHAIN[1]], posts[0].at, at[CHAIN[3]]]
+        last_answer.append(max(c.at for c in calls if c.method in CHAIN[2:]) + latency - sent)
+        # time spent off the fake Slack along the chain: before create, between hops, after pin
+        hops.append([chain[0] - sent, *(b - a - latency for a, b in itertools.pairwise(chain))])
+        hops[-1].append(sent + ready[-1] - chain[-1] - latency)
+    if not ready:
+        return
+    trips = len(CHAIN) - 1 + max(kickoff_posts)
+    critical = trips * latency
+    print(f"\n2. Declare to war room ready: {len(ready)} sequential /crisis start complaint sev3 (ms)")
+    print(f"   critical path: {trips} dependent Slack round trips x {latency * 1000:.0f} ms = {critical * 1000:.0f} ms")
+    print(f"     ({' -> '.join(CHAIN)}; kickoff posts per declare: {max(kickoff_posts)};")
+    print("      announce, topic, purpose, auth.test and e-mail lookups run beside this chain)")
+    print(f"   {'':<34}{'p50':>9}{'p90':>9}{'max':>9}")
+    print(row("send -> final reply (ready)", ready, 0.9))
+    print(row("send -> last step answered", last_answer, 0.9))
+    names = ("send -> create", "create -> invite", "invite -> kickoff", "kickoff -> pin", "pin -> reply")
+    medians = (statistics.median(h) * 1000 for h in zip(*hops, strict=True))
+    print("   median ms spent off Slack: " + ", ".join(f"{n} {m:.1f}" for n, m in zip(names, medians, strict=True)))
+    ratio = pct(ready, 0.5) / critical
+    print(f"   ready p50 / critical path = {ratio:.2f}x (target <= {READY_TARGET}x): {verdict(ratio <= READY_TARGET)}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with FakeSlack(valid_tokens=(BOT_TOKEN,), latency=args.latency) as fake:
+        seed_workspace(fake, load_plan(PLAN_PATH))
+        async with bot_process(fake.base_url) as (bot_url, bare_url), aiohttp.ClientSession() as session:
+            bot, bare = SlackClientSim(bot_url, fake, session), SlackClientSim(bare_url, fake, session)
+            print(f"crisisbot Slack benchmark: Web API latency {args.latency * 1000:.0f} ms per call")
+            await bench_acks(fake, bot, bare, args)
+            await bench_declares(fake, bot, args)
+
+
+def cli(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every Web API call")
+    parser.add_argument("--commands", type=int, default=200, help="slash commands for the ack benchmark")
+    parser.add_argument("--concurrency", type=int, default=20, help="requests in flight in the ack benchmark")
+    parser.add_argument("--declares", type=int, default=20, help="sequential declares to time")
+    parser.add_argument("--serve", metavar="BASE_URL", help=argparse.SUPPRESS)  # the bot process
+    args = parser.parse_args(argv)
+    asyncio.run(serve(args.serve) if args.serve else main(args))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,272 @@
+"""Declaring a crisis: steps recorded before they run, finished after a crash, never done twice.
+
+The steps are written to the database as pending in the same transaction as the crisis. Each one
+then records its outcome and what it produced (the room, the kickoff message id), and checks for
+that product before acting, so a resumed declaration adopts what the crashed one left behind
+instead of creating a second room or posting a second kickoff. A lease on the crisis row keeps two
+replicas from resuming the same declaration at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.core import chain_of_command, rooms, views
+from bot.core.commands import StartCommand
+from bot.core.errors import (
+    AlreadyDeclaredError,
+    ConflictError,
+    CrisisError,
+    DuplicateRequestError,
+    RoomNameTakenError,
+    UsageError,
+)
+from bot.core.messages import Message
+from bot.core.models import Actor, Crisis, CrisisStatus, Step, StepStatus, TimelineEvent
+from bot.core.plan import LoadedPlan
+from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PostedMessage
+
+log = logging.getLogger(__name__)
+Progress = Callable[[Message], Awaitable[None]]
+DEDUPE_WINDOW_SECONDS = 120
+LEASE = timedelta(minutes=5)
+
+START_STEPS = (
+    ("create_room", "Create the war room"),
+    ("invite", "Invite the chain of command"),
+    ("kickoff", "Post the kickoff message and playbook"),
+    ("pin", "Pin the kickoff message"),
+    ("announce", "Announce in the announcements channel"),
+)
+
+
+class Declarer:
+    def __init__(self, loaded: LoadedPlan, repo: CrisisRepository, chat: ChatPort, clock: Clock, owner: str) -> None:
+        self.loaded = loaded
+        self.plan = loaded.plan
+        self.repo = repo
+        self.chat = chat
+        self.clock = clock
+        self.owner = owner
+
+    async def declare(
+        self, cmd: StartCommand, actor: Actor, progress: Progress | None = None, request_key: str | None = None
+    ) -> Crisis:
+        """Declare and run the steps.
+
+        ``request_key`` names the request on its platform (a Slack view id) so a repeated
+        submission finds the first crisis. Without one, the same person declaring the same thing
+        within a couple of minutes is taken for a double click.
+        """
+        if cmd.title is None:
+            raise UsageError(
+                "Give the crisis a short title: `/crisis start [scenario] [sev1..sev4] <title>`.",
+                hint="Example: /crisis start complaint sev3 Delivery delays flood our mentions",
+            )
+        scenario = self.plan.scenarios[cmd.scenario_id]
+        severity_id = cmd.severity_id or scenario.default_severity
+        now = self.clock.now()
+        keys = [request_key] if request_key else _dedupe_keys(actor, cmd.scenario_id, severity_id, cmd.title, now)
+        for key in keys:
+            await self._refuse_duplicate(key)
+        roster = chain_of_command.resolve(self.plan, cmd.scenario_id, severity_id)
+        draft = Crisis(
+            title=cmd.title,
+            details=cmd.details,
+            source_url=cmd.source_url,
+            request_key=keys[0],
+            scenario_id=cmd.scenario_id,
+            severity_id=severity_id,
+            declared_by=actor,
+            declared_at=now,
+            room_name="",
+            lead_person_id=roster.lead_person_id,
+            assignments=roster.assignments,
+            steps=[Step(key=k, label=label, updated_at=now) for k, label in START_STEPS],
+        )
+        try:
+            crisis = await self._reserve(draft)
+        except DuplicateRequestError:
+            await self._refuse_duplicate(keys[0])
+            raise
+        text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
+        await self._event(crisis, "declared", text, actor=actor)
+        if progress is not None:
+            await progress(views.progress(f"Declaring {crisis.key}: creating the war room and paging the owners..."))
+        return await self.resume(crisis)
+
+    async def _refuse_duplicate(self, key: str) -> None:
+        existing = await self.repo.get_by_request_key(key)
+        if existing is not None and existing.number is not None:
+            where = f" War room: #{existing.room.name}." if existing.room else ""
+            raise AlreadyDeclaredError(
+                f"{existing.key} was already declared for this at {existing.declared_at:%H:%M UTC}.{where}",
+                number=existing.number,
+            )
+
+    async def _reserve(self, draft: Crisis) -> Crisis:
+        base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, draft.title)
+        until = draft.declared_at + LEASE
+        for name in rooms.candidates(base):
+            try:
+                return await self.repo.create(draft.model_copy(update={"room_name": name}), self.owner, until)
+            except RoomNameTakenError:
+                continue
+        raise ConflictError("Too many war rooms share this title today; add a word to the title.")
+
+    async def resume_unfinished(self) -> list[Crisis]:
+        """Finish declarations a crashed process left behind (those whose lease has expired)."""
+        finished = []
+        for crisis in await self.repo.unfinished():
+            now = self.clock.now()
+            if crisis.number is not None and await self.repo.claim(crisis.number, self.owner, now + LEASE, now):
+                log.info("resuming the declaration of %s", crisis.key)
+                finished.append(await self.resume(crisis, adopt=True))
+        return finished
+
+    async def resume(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
+        """Run the steps not done yet; ``adopt`` takes over a room an earlier attempt created."""
+        if self._pending(crisis, "create_room"):
+            created, _ = await asyncio.gather(
+                self._step(crisis, "create_room", self._create_room(crisis, adopt)), self._prepare(crisis)
+            )
+            if not created:
+                return crisis
+        await asyncio.gather(self._room_setup(crisis), self._step_if_pending(crisis, "announce", self._announce))
+        return crisis
+
+    async def _room_setup(self, crisis: Crisis) -> None:
+        await self._step_if_pending(crisis, "invite", self._invite)
+        await self._step_if_pending(crisis, "kickoff", self._kickoff)
+        if crisis.kickoff_message_id:
+            await self._step_if_pending(crisis, "pin", self._pin)
+
+    async def _step_if_pending(self, crisis: Crisis, key: str, work: Callable[[Crisis], Awaitable[str]]) -> None:
+        if self._pending(crisis, key):
+            await self._step(crisis, key, work(crisis))
+
+    @staticmethod
+    def _pending(crisis: Crisis, key: str) -> bool:
+        return crisis.status is CrisisStatus.ACTIVE and any(
+            s.key == key and s.status is not StepStatus.DONE for s in crisis.steps
+        )
+
+    async def _step(self, crisis: Crisis, key: str, work: Awaitable[str]) -> bool:
+        """Run one step and record its outcome; a failure is recorded and reported, never raised."""
+        try:
+            detail, status = await work, StepStatus.DONE
+        except CrisisError as exc:
+            detail, status = str(exc), StepStatus.FAILED
+        except Exception as exc:  # a platform bug must not leave the step silently pending
+            log.exception("step %s of %s failed", key, crisis.key)
+            detail, status = f"unexpected error ({type(exc).__name__})", StepStatus.FAILED
+        at = self.clock.now()
+        step = next(s for s in crisis.steps if s.key == key)
+        step.status, step.detail, step.updated_at = status, detail, at
+        await self.repo.set_step(_number(crisis), key, status, detail, at)
+        if status is StepStatus.FAILED:
+            await self._event(crisis, "step_failed", f"{step.label} failed: {detail}")
+        return status is StepStatus.DONE
+
+    def _members(self, crisis: Crisis) -> list[Member]:
+        people = chain_of_command.invitees(crisis.assignments)
+        return [Member(pid, self.plan.people[pid]) for pid in people if pid in self.plan.people]
+
+    async def _prepare(self, crisis: Crisis) -> None:
+        try:
+            await self.chat.prepare(self._members(crisis))
+        except Exception:  # only an optimisation: invitations look people up again if needed
+            log.warning("looking people up early failed for %s", crisis.key, exc_info=True)
+
+    async def _create_room(self, crisis: Crisis, adopt: bool) -> str:
+        """Create the room under the reserved name, else the next free one.
+
+        The database reserves a name before the platform is asked, so two replicas never race
+        for it; a name the platform already has (a channel made by hand) moves us to the next.
+        """
+        if crisis.room is not None:  # created and recorded before a crash
+            return f"#{crisis.room.name}"
+        for name in rooms.candidates(crisis.room_name):
+            if name != crisis.room_name:
+                try:
+                    await self.repo.rename_room(_number(crisis), name)
+                except RoomNameTakenError:
+                    continue
+                crisis.room_name = name
+            try:
+                crisis.room = await self.chat.create_room(
+                    name,
+                    private=self.plan.war_room.private,
+                    topic=f"{crisis.key} · {crisis.severity_id.upper()} · {crisis.title}",
+                    purpose=f"War room for {crisis.key}, declared by crisisbot",
+                )
+            except RoomNameTakenError:
+                # resuming: the crashed attempt may have created our reserved room already
+                crisis.room = await self.chat.find_room(name) if adopt and name == crisis.room_name else None
+                if crisis.room is None:
+                    continue
+            await self.repo.update(crisis, {"room", "room_name"})
+            await self._event(crisis, "war_room_created", f"War room #{name} ready")
+            return f"#{name}"
+        raise ConflictError("Could not find a free war-room name; add a word to the title.")
+
+    async def _invite(self, crisis: Crisis) -> str:
+        assert crisis.room is not None
+        report = await self.chat.invite(crisis.room, self._members(crisis))
+        crisis.unreachable = dict(report.failed)
+        await self.repo.update(crisis, {"unreachable"})
+        names = ", ".join(self.plan.people[p].name for p in report.invited) or "nobody new"
+        await self._event(crisis, "invited", f"Invited {names}", invited=report.invited, failed=report.failed)
+        for pid, why in report.failed.items():
+            name = self.plan.people[pid].name if pid in self.plan.people else pid
+            await self._event(crisis, "invite_failed", f"Could not invite {name}: {why}")
+        missing = f", {len(report.failed)} could not be invited" if report.failed else ""
+        return f"{len(report.invited) + len(report.already_in)} in the room{missing}"
+
+    async def _kickoff(self, crisis: Crisis) -> str:
+        assert crisis.room is not None
+        if crisis.kickoff_message_id:  # posted and recorded before a crash
+            return crisis.kickoff_message_id
+        message = views.kickoff(self.plan, crisis, self.loaded.playbooks[crisis.scenario_id])
+        posted = await self.chat.post(crisis.room.id, message)
+        crisis.kickoff_message_id = posted.message_id
+        await self.repo.update(crisis, {"kickoff_message_id"})
+        paged = ", ".join(m.name for m in message.mentions)
+        await self._event(crisis, "kickoff_posted", f"Kickoff and playbook posted; paged {paged or 'nobody'}")
+        return posted.message_id
+
+    async def _pin(self, crisis: Crisis) -> str:
+        assert crisis.room is not None
+        assert crisis.kickoff_message_id is not None
+        await self.chat.pin(PostedMessage(crisis.room.id, crisis.kickoff_message_id))
+        return "pinned"
+
+    async def _announce(self, crisis: Crisis) -> str:
+        channel = self.plan.announcements_channel
+        await self.chat.announce(channel, views.announcement(self.plan, crisis))
+        await self._event(crisis, "announced", f"Announced in #{channel}")
+        return f"#{channel}"
+
+    async def _event(self, crisis: Crisis, kind: str, text: str, actor: Actor | None = None, **data: object) -> None:
+        event = TimelineEvent(at=self.clock.now(), kind=kind, text=text, data=data)
+        if actor is not None:
+            event = event.model_copy(update={"actor": actor})
+        await self.repo.add_event(_number(crisis), event)
+
+
+def _number(crisis: Crisis) -> int:
+    if crisis.number is None:
+        raise RuntimeError("crisis has not been saved yet")
+    return crisis.number
+
+
+def _dedupe_keys(actor: Actor, scenario_id: str, severity_id: str, title: str, now: datetime) -> list[str]:
+    """Keys for this window and the previous one, so a click just before a window edge counts."""
+    what = "|".join((actor.platform_id, scenario_id, severity_id, " ".join(title.casefold().split())))
+    digest = hashlib.sha256(what.encode()).hexdigest()[:24]
+    window = int(now.timestamp() // DEDUPE_WINDOW_SECONDS)
+    return [f"auto:{digest}:{window}", f"auto:{digest}:{window - 1}"]
