@@ -32,8 +32,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.adapters.slack.app import COMMAND, build_app
 from bot.adapters.slack.chat import SlackChat, make_client
 from bot.adapters.slack.server import EVENTS_PATH, bound_port, start_http
-from bot.container import service as build_service
+from bot.core.clock import SystemClock
 from bot.core.plan import load_plan
+from bot.core.service import CrisisService
 from bot.storage import migrate
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
@@ -64,7 +65,8 @@ async def serve(base_url: str) -> None:
         migrate.upgrade(db_url)
         engine = create_async_db_engine(db_url)
         chat = SlackChat(make_client(BOT_TOKEN, base_url), loaded.plan)
-        crisisbot = build_app(build_service(loaded, SqlCrisisRepository(engine), chat), chat, SIGNING_SECRET)
+        service = CrisisService(loaded, SqlCrisisRepository(engine), chat, SystemClock())  # as bot.container builds it
+        crisisbot = build_app(service, chat, SIGNING_SECRET)
         bare = AsyncApp(client=chat.client, signing_secret=SIGNING_SECRET, process_before_response=False)
         bare.command(COMMAND)(ack_only)
         runners = [await start_http(app, "127.0.0.1", 0) for app in (crisisbot, bare)]

@@ -95,9 +95,13 @@ def console(
     async def run() -> None:
         missing = {pid: "account deactivated (simulated)" for pid in unreachable or []}
         workspace = ConsoleWorkspace(loaded.plan, out, unreachable=missing)
-        async with container.repository(settings) as repo:
+        renderer, problems = container.frameworks_from(settings)
+        if problems:
+            err.print(Text(f"{len(problems)} message framework problem(s): run crisisbot check-plan", style="yellow"))
+        async with container.storage(settings) as store:
             try:
-                shell = ConsoleApp(container.service(loaded, repo, ConsoleChat(workspace)), workspace, as_person)
+                chat = ConsoleChat(workspace)
+                shell = ConsoleApp(container.service(loaded, store, chat, renderer=renderer), workspace, as_person)
             except ValueError as exc:
                 err.print(Text(str(exc), style="red"))
                 raise typer.Exit(2) from None
@@ -128,6 +132,7 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
     loaded = _plan(settings)
     plan = loaded.plan
     out.print(Text(f"{loaded.path}: valid · {plan.company}", style="bold green"))
+    renderer, problems = container.frameworks_from(settings)
 
     roles = Table(title="Chain of command (people in order: primary first)", title_justify="left")
     roles.add_column("Role")
@@ -159,6 +164,12 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
         paged = ", ".join(plan.people[p].name for p in roster.paged())
         scenarios.add_row(f"{sc.name} ({sid})", ", ".join(sc.aliases), sc.default_severity, room, paged, sc.playbook)
     out.print(scenarios)
+    loaded_frameworks = ", ".join(sorted(renderer.frameworks())) or "none"
+    out.print(Text(f"Message frameworks ({settings.frameworks_path}): {loaded_frameworks}"))
+    if problems:
+        err.print(Text(f"{len(problems)} message framework problem(s); the others still work:", style="bold red"))
+        err.print(Text("\n".join(p.render() for p in problems)))
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -180,8 +191,9 @@ def serve(
     loaded = _plan(settings)
 
     async def run() -> None:
-        async with container.repository(settings) as repo:
-            bolt, crisis_service = container.slack_bot(settings, loaded, repo)
+        renderer, _ = container.frameworks_from(settings)
+        async with container.storage(settings) as store:
+            bolt, crisis_service = container.slack_bot(settings, loaded, store, renderer)
             token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
             # finish what a crashed process left half done, without delaying the first request
             resuming = asyncio.ensure_future(crisis_service.resume_unfinished())

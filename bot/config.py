@@ -14,12 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_PATH = Path(".crisisbot") / "crisisbot.db"
 DEFAULT_PLAN_PATH = Path("playbooks") / "plan.yaml"
+DEFAULT_FRAMEWORKS_PATH = Path("message_frameworks")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRISISBOT_", env_file=".env", extra="ignore")
 
     plan_path: Path = Field(default=DEFAULT_PLAN_PATH, validation_alias=AliasChoices("CRISISBOT_PLAN", "plan_path"))
+    frameworks_path: Path = Field(
+        default=DEFAULT_FRAMEWORKS_PATH, validation_alias=AliasChoices("CRISISBOT_FRAMEWORKS", "frameworks_path")
+    )
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "CRISISBOT_DATABASE_URL", "database_url")
     )

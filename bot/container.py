@@ -7,18 +7,27 @@ through its ports.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.core.clock import SystemClock
+from bot.core.datafiles import DataIssue
+from bot.core.drafts import DraftService
+from bot.core.frameworks import DraftRenderer
 from bot.core.plan import LoadedPlan, load_plan
-from bot.core.ports import ChatPort, Clock, CrisisRepository
+from bot.core.ports import ChatPort, Clock
 from bot.core.service import CrisisService
+from bot.rendering import load_library
 from bot.storage import migrate
+from bot.storage.drafts import SqlDraftRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -32,8 +41,22 @@ def plan_from(settings: Settings) -> LoadedPlan:
     return load_plan(settings.plan_path)
 
 
+@dataclass(frozen=True)
+class Storage:
+    crises: SqlCrisisRepository
+    drafts: SqlDraftRepository
+
+
+def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
+    """The framework library; broken frameworks are reported and left out, never fatal here."""
+    renderer, issues = load_library(settings.frameworks_path)
+    for issue in issues:
+        log.warning("message framework problem: %s", issue.render())
+    return renderer, issues
+
+
 @asynccontextmanager
-async def repository(settings: Settings) -> AsyncIterator[SqlCrisisRepository]:
+async def storage(settings: Settings) -> AsyncIterator[Storage]:
     """Open the database; migrate the embedded SQLite default, refuse an outdated server DB.
 
     A shared PostgreSQL is migrated on purpose (``crisisbot migrate``), not as a side effect of
@@ -51,12 +74,14 @@ async def repository(settings: Settings) -> AsyncIterator[SqlCrisisRepository]:
             )
     engine = create_async_db_engine(url)
     try:
-        yield SqlCrisisRepository(engine)
+        yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine))
     finally:
         await engine.dispose()
 
 
-def slack_bot(settings: Settings, loaded: LoadedPlan, repo: CrisisRepository) -> tuple[AsyncApp, CrisisService]:
+def slack_bot(
+    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer | None = None
+) -> tuple[AsyncApp, CrisisService]:
     """The Bolt app and the service behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.chat import SlackChat, make_client
@@ -65,9 +90,17 @@ def slack_bot(settings: Settings, loaded: LoadedPlan, repo: CrisisRepository) ->
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    crisis_service = service(loaded, repo, chat)
+    crisis_service = service(loaded, store, chat, renderer=renderer)
     return build_app(crisis_service, chat, secret), crisis_service
 
 
-def service(loaded: LoadedPlan, repo: CrisisRepository, chat: ChatPort, clock: Clock | None = None) -> CrisisService:
-    return CrisisService(loaded, repo, chat, clock or SystemClock())
+def service(
+    loaded: LoadedPlan,
+    store: Storage,
+    chat: ChatPort,
+    clock: Clock | None = None,
+    renderer: DraftRenderer | None = None,
+) -> CrisisService:
+    clock = clock or SystemClock()
+    drafts = DraftService(loaded, store.crises, store.drafts, chat, clock, renderer) if renderer else None
+    return CrisisService(loaded, store.crises, chat, clock, drafts=drafts)

@@ -7,10 +7,12 @@ the plan's scenarios, because a person typing under pressure needs the fix, not 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import NoReturn
 
 from bot.core.errors import UsageError
+from bot.core.frameworks import GENERIC, LANGUAGES, STAGES
 from bot.core.plan import Plan
 
 MAX_TITLE = 150
@@ -51,13 +53,24 @@ class HelpCommand:
     topic: str | None = None
 
 
-Command = StartCommand | StatusCommand | ListCommand | ResolveCommand | HelpCommand
+@dataclass(frozen=True)
+class DraftCommand:
+    """``scenario_id`` None means the crisis's own scenario; ``lang`` None the plan's language."""
+
+    scenario_id: str | None = None
+    stage: str = "acknowledge"
+    lang: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
+
+
+Command = StartCommand | StatusCommand | ListCommand | ResolveCommand | HelpCommand | DraftCommand
 
 USAGE = {
     "start": "/crisis start [scenario] [sev1..sev4] <title>",
     "status": "/crisis status [CRISIS-0007]",
     "list": "/crisis list [active|resolved|all]",
     "resolve": "/crisis resolve [CRISIS-0007] [summary]",
+    "draft": "/crisis draft [scenario] [acknowledge|apologize|resolve] [--lang fr] [name=value ...]",
     "help": "/crisis help [command]",
 }
 LIST_FILTERS = ("active", "resolved", "all")
@@ -89,6 +102,8 @@ def parse(text: str, plan: Plan) -> Command:
                 hint=f"Usage: {USAGE['resolve']}",
             )
         return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
+    if verb == "draft":
+        return _parse_draft(rest, plan)
     if verb in ("help", "-h", "--help", "?"):
         topic = args[0].lower() if args else None
         return HelpCommand(topic if topic in USAGE else None)
@@ -120,6 +135,56 @@ def _parse_start(args: list[str], plan: Plan) -> StartCommand:
     title = " ".join(rest).strip()
     # no title: a platform with forms asks for the rest, pre-filled with what was typed
     return StartCommand(scenario_id, severity_id, _limited(title, MAX_TITLE, "title") if title else None)
+
+
+STAGE_WORDS = {
+    **{stage: stage for stage in STAGES},
+    "ack": "acknowledge",
+    "apologise": "apologize",
+    "apology": "apologize",
+    "sorry": "apologize",
+    "fix": "resolve",
+}
+_VALUE = re.compile(r"^([a-z][a-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _parse_draft(rest: str, plan: Plan) -> DraftCommand:
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        raise UsageError(
+            "A quote is not closed in that draft command.",
+            hint='Quote values with spaces like this: what_went_wrong="parcel lost twice"',
+        ) from None
+    scenario_id: str | None = None
+    stage: str | None = None
+    lang: str | None = None
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("--lang", "-l") and i + 1 < len(words):
+            lang, i = words[i + 1].lower(), i + 2
+            continue
+        if (m := _VALUE.match(word)) is not None:
+            name, value = m.group(1), m.group(2)
+            if name == "lang":
+                lang = value.lower()
+            else:
+                values[name] = value
+        elif stage is None and word.lower() in STAGE_WORDS:
+            stage = STAGE_WORDS[word.lower()]
+        elif scenario_id is None and (found := plan.scenario_for(word) or (word if word == GENERIC else None)):
+            scenario_id = found
+        else:
+            raise UsageError(
+                f"I don't know `{word[:40]}` in a draft command.",
+                hint=f"Usage: {USAGE['draft']}\nStages: {', '.join(STAGES)}. {scenario_list(plan)}",
+            )
+        i += 1
+    if lang is not None and lang not in LANGUAGES:
+        raise UsageError(f"Drafts are written in {', '.join(LANGUAGES)}.", hint="Example: --lang fr")
+    return DraftCommand(scenario_id, stage or "acknowledge", lang, tuple(values.items()))
 
 
 def _crisis_ref(word: str, verb: str) -> int:

@@ -124,3 +124,39 @@ class Crisis(BaseModel):
 
 def format_crisis_key(number: int) -> str:
     return f"CRISIS-{number:04d}"
+
+
+class DraftStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
+EDITABLE = frozenset({DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED, DraftStatus.APPROVED, DraftStatus.IN_REVIEW})
+
+
+class Draft(BaseModel):
+    """A reply draft for one crisis. ``approved_hash`` freezes the approved text: any edit after
+    approval changes the text, no longer matches, and needs a new approval."""
+
+    id: int | None = None
+    crisis_number: int
+    scenario: str
+    stage: str
+    lang: str
+    text: str
+    values: dict[str, str] = Field(default_factory=dict)
+    author: Actor
+    status: DraftStatus = DraftStatus.DRAFT
+    edited: bool = False
+    reviewer_role: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    approved_by: Actor | None = None
+    approved_at: datetime | None = None
+    approved_hash: str | None = None
+    published_by: Actor | None = None
+    published_at: datetime | None = None
+    published_url: str | None = None

@@ -66,6 +66,8 @@ class SeverityLevel(_Strict):
     description: str = ""
     invite: list[Id] = Field(min_length=1)
     page: list[Id] = Field(min_length=1)
+    # who approves public replies at this level; none: the social team's own call
+    approver: Id | None = None
 
 
 class Scenario(_Strict):
@@ -260,6 +262,8 @@ def check_references(plan: Plan, doc: YamlDocument) -> list[DataIssue]:
             issues.append(doc.issue(("roles", rid), f"role '{rid}' has nobody", "list people: or groups: for it"))
         _duplicates(doc, issues, role.people, ("roles", rid, "people"))
     for sev_id, level in plan.severities.items():
+        if level.approver is not None:
+            need("role", plan.roles, level.approver, ("severities", sev_id, "approver"))
         if not SEVERITY_ID.match(sev_id):
             issues.append(
                 doc.issue(

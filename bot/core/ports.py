@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import Message
-from bot.core.models import Actor, Crisis, CrisisStatus, Room, StepStatus, TimelineEvent
+from bot.core.models import Actor, Crisis, CrisisStatus, Draft, DraftStatus, Room, StepStatus, TimelineEvent
 from bot.core.plan import Person
 
 
@@ -55,7 +55,9 @@ class ChatPort(Protocol):
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport: ...
 
-    async def post(self, channel_id: str, message: Message) -> PostedMessage: ...
+    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
+        """Post a message; ``thread_id`` (a message id) answers in that message's thread."""
+        ...
 
     async def pin(self, posted: PostedMessage) -> None: ...
 
@@ -108,6 +110,18 @@ class CrisisRepository(Protocol):
     async def add_event(self, number: int, event: TimelineEvent) -> None: ...
 
     async def timeline(self, number: int) -> list[TimelineEvent]: ...
+
+
+class DraftRepository(Protocol):
+    async def create_draft(self, draft: Draft) -> Draft: ...
+
+    async def get_draft(self, draft_id: int) -> Draft | None: ...
+
+    async def drafts_of(self, crisis_number: int) -> list[Draft]: ...
+
+    async def save_draft(self, draft: Draft, expected: Collection[DraftStatus]) -> bool:
+        """Save if the stored status is still one of ``expected``: of two clicks, one wins."""
+        ...
 
 
 class Clock(Protocol):

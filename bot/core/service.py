@@ -11,8 +11,18 @@ import logging
 import uuid
 
 from bot.core import views
-from bot.core.commands import Command, HelpCommand, ListCommand, ResolveCommand, StartCommand, StatusCommand, parse
+from bot.core.commands import (
+    Command,
+    DraftCommand,
+    HelpCommand,
+    ListCommand,
+    ResolveCommand,
+    StartCommand,
+    StatusCommand,
+    parse,
+)
 from bot.core.declare import Declarer, Progress
+from bot.core.drafts import DraftService
 from bot.core.errors import ConflictError, CrisisError, NotFoundError, UsageError
 from bot.core.messages import Message
 from bot.core.models import Actor, Crisis, CrisisStatus, Invocation, TimelineEvent
@@ -24,7 +34,13 @@ log = logging.getLogger(__name__)
 
 class CrisisService:
     def __init__(
-        self, loaded: LoadedPlan, repo: CrisisRepository, chat: ChatPort, clock: Clock, owner: str | None = None
+        self,
+        loaded: LoadedPlan,
+        repo: CrisisRepository,
+        chat: ChatPort,
+        clock: Clock,
+        owner: str | None = None,
+        drafts: DraftService | None = None,
     ) -> None:
         self.loaded = loaded
         self.plan = loaded.plan
@@ -34,6 +50,7 @@ class CrisisService:
         # names this process in leases, so replicas can tell whose unfinished work is whose
         self.owner = owner or f"crisisbot-{uuid.uuid4().hex[:12]}"
         self.declarer = Declarer(loaded, repo, chat, clock, self.owner)
+        self.drafts = drafts
 
     async def handle(self, inv: Invocation, progress: Progress | None = None) -> Message:
         """Parse and run one ``/crisis`` command; every failure becomes a reply, never silence."""
@@ -66,6 +83,21 @@ class CrisisService:
                 return views.resolved(await self.resolve(cmd, inv))
             case HelpCommand(topic=topic):
                 return views.help_message(self.plan, topic)
+            case DraftCommand():
+                return await self.require_drafts().create(cmd, await self.find(None, inv.channel_id), inv.actor)
+        raise UsageError("I don't know that command.", hint="Type /crisis help.")
+
+    def require_drafts(self) -> DraftService:
+        if self.drafts is None:
+            raise ConflictError("Reply drafts are not set up here (no message_frameworks folder was loaded).")
+        return self.drafts
+
+    async def act(self, action_id: str, value: str, actor: Actor) -> Message:
+        """A button press, on any platform; failures become a reply, as for commands."""
+        try:
+            return await self.require_drafts().act(action_id, value, actor)
+        except CrisisError as exc:
+            return views.error(exc)
 
     async def start(
         self, cmd: StartCommand, actor: Actor, progress: Progress | None = None, request_key: str | None = None

@@ -135,3 +135,31 @@ class TimelineEventRow(SQLModel, table=True):
     text: str
     actor: dict[str, Any] = Field(sa_column=_json(nullable=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+
+
+class DraftRow(SQLModel, table=True):
+    """A reply draft; ``status`` changes only through conditional updates (one click wins)."""
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    scenario: str
+    stage: str
+    lang: str
+    text: str
+    values: dict[str, str] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    author: dict[str, Any] = Field(sa_column=_json(nullable=False))
+    status: str
+    edited: bool = False
+    reviewer_role: str | None = None
+    created_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    updated_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    approved_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    approved_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    approved_hash: str | None = None
+    published_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    published_url: str | None = None

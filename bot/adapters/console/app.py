@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.adapters.console import render
 from bot.adapters.console.workspace import ConsoleWorkspace, Post
+from bot.core import views
 from bot.core.chain_of_command import invitees
+from bot.core.errors import CrisisError
 from bot.core.messages import Message, Paragraph, line
 from bot.core.models import Actor, Invocation
 from bot.core.service import CrisisService
@@ -35,6 +36,15 @@ Anything else is posted as a message in the current channel."""
 class Session:
     person_id: str
     channel: str = "general"
+    # a button that needs text first (Edit, Request changes, Mark as published): the next line
+    awaiting: tuple[str, str] | None = None
+
+
+PROMPTS = {
+    "draft_edit": "Type the new text of the draft on one line (an empty line keeps it):",
+    "draft_changes": "What should change? (one line, may be empty)",
+    "draft_publish": "Link to the published post (an empty line for none):",
+}
 
 
 class ConsoleApp:
@@ -102,6 +112,12 @@ class ConsoleApp:
 
     async def handle(self, text: str) -> bool:
         """Run one line; False means the user asked to leave."""
+        if self.session.awaiting is not None:
+            await self._answer(text)
+            return True
+        if text.isdigit() and self.ws.choices:
+            await self._choose(int(text))
+            return True
         word, _, rest = text.partition(" ")
         rest = rest.strip()
         match word.lower():
@@ -131,15 +147,47 @@ class ConsoleApp:
         return True
 
     async def _crisis(self, text: str) -> None:
-        person = self.service.plan.people[self.session.person_id]
-        actor = Actor(platform_id=self.session.person_id, name=person.name, person_id=self.session.person_id)
-        invocation = Invocation(actor=actor, text=text, channel_id=self.session.channel)
+        invocation = Invocation(actor=self.actor(), text=text, channel_id=self.session.channel)
 
         async def progress(message: Message) -> None:
-            self.console.print(render.message(message, subtitle="only visible to you"))
+            self.ws.show(message, subtitle="only visible to you")
 
         reply = await self.service.handle(invocation, progress)
-        self.console.print(render.message(reply, subtitle="only visible to you"))
+        self.ws.show(reply, subtitle="only visible to you")
+
+    def actor(self) -> Actor:
+        person = self.service.plan.people[self.session.person_id]
+        return Actor(platform_id=self.session.person_id, name=person.name, person_id=self.session.person_id)
+
+    async def _choose(self, number: int) -> None:
+        if not 1 <= number <= len(self.ws.choices):
+            self._notice(f"Choose between 1 and {len(self.ws.choices)}.")
+            return
+        button = self.ws.choices[number - 1]
+        if button.action_id in PROMPTS:
+            self.session.awaiting = (button.action_id, button.value)
+            self._notice(PROMPTS[button.action_id])
+            return
+        self.ws.show(
+            await self.service.act(button.action_id, button.value, self.actor()), subtitle="only visible to you"
+        )
+
+    async def _answer(self, text: str) -> None:
+        """The text a pending button asked for (a script can answer on its next line)."""
+        assert self.session.awaiting is not None
+        action_id, value = self.session.awaiting
+        self.session.awaiting = None
+        drafts = self.service.drafts
+        if drafts is None:
+            return
+        try:
+            if action_id == "draft_edit":
+                reply = await drafts.edit(int(value), self.actor(), text=text or None)
+            else:
+                reply = await self.service.act(action_id, f"{value}:{text}" if text else value, self.actor())
+        except CrisisError as exc:
+            reply = views.error(exc)
+        self.ws.show(reply, subtitle="only visible to you")
 
     def _switch_person(self, who: str) -> None:
         plan = self.service.plan

@@ -64,7 +64,8 @@ def block(b: m.Block) -> RenderableType:
         case m.Divider():
             return Rule(style="dim")
         case m.Actions(buttons=buttons):
-            return Text("  ".join(f"[{i}] {btn.label}" for i, btn in enumerate(buttons, 1)), style="bold")
+            choices = "  ".join(f"[{i}] {btn.label}" for i, btn in enumerate(buttons, 1))
+            return Text(f"{choices}   (type the number)", style="bold")
     raise TypeError(f"unknown block {b!r}")
 
 

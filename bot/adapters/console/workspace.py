@@ -16,7 +16,7 @@ from rich.text import Text
 
 from bot.adapters.console import render
 from bot.core.errors import RoomNameTakenError
-from bot.core.messages import Message
+from bot.core.messages import Actions, Button, Message
 from bot.core.models import Room
 from bot.core.plan import Plan
 from bot.core.ports import InviteReport, Member, PostedMessage
@@ -29,6 +29,7 @@ class Post:
     author: str
     message: Message
     pinned: bool = False
+    thread_id: str | None = None
 
 
 @dataclass
@@ -55,6 +56,8 @@ class ConsoleWorkspace:
         self.console = console
         self.channels: dict[str, Channel] = {"general": Channel("general", members=list(plan.people))}
         self.unreachable = dict(unreachable or {})
+        # the buttons of the last message shown: the console's numbered choices
+        self.choices: list[Button] = []
         self._ids = count(1)
 
     def channel(self, name_or_id: str) -> Channel | None:
@@ -64,6 +67,13 @@ class ConsoleWorkspace:
         channel = Channel(name, private=private, topic=topic, purpose=purpose, members=["crisisbot"])
         self.channels[name] = channel
         return channel
+
+    def show(self, message: Message, **panel: str) -> None:
+        """Print a message; its buttons become the numbered choices ``1``, ``2`` ..."""
+        self.console.print(render.message(message, **panel))
+        buttons = [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]
+        if buttons:
+            self.choices = buttons
 
     def next_id(self) -> str:
         return f"m{next(self._ids)}"
@@ -116,11 +126,12 @@ class ConsoleChat:
             self.ws.say("⚠ could not invite ", Text(self.ws.plan.people[pid].name), f": {why}")
         return report
 
-    async def post(self, channel_id: str, message: Message) -> PostedMessage:
+    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
         channel = self._require(channel_id)
-        post = Post(self.ws.next_id(), "crisisbot", message)
+        post = Post(self.ws.next_id(), "crisisbot", message, thread_id=thread_id)
         channel.posts.append(post)
-        self.ws.console.print(render.message(message, title=f"crisisbot in #{channel.name}"))
+        where = f"#{channel.name}" + (" (thread)" if thread_id else "")
+        self.ws.show(message, title=f"crisisbot in {where}")
         for mention in message.mentions:
             self.ws.say("🔔 pinged ", Text(f"@{mention.name}", style=render.MENTION_STYLE))
         return PostedMessage(channel.id, post.id)

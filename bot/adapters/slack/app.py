@@ -8,6 +8,7 @@ person sees "Declaring..." straight away, then the war room link.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -16,10 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.chat import SlackChat, slack_error
+from bot.adapters.slack.draft_handlers import FORM_CALLBACKS, DraftHandlers
 from bot.adapters.slack.modals import START_CALLBACK, ModalContext, read_submission, start_modal
 from bot.core import views
-from bot.core.commands import StartCommand, parse
+from bot.core.commands import DraftCommand, StartCommand, parse
 from bot.core.errors import AlreadyDeclaredError, CrisisError, UsageError
+from bot.core.frameworks import MissingVariablesError
 from bot.core.messages import Message
 from bot.core.models import Actor, Invocation
 from bot.core.service import CrisisService
@@ -40,6 +43,7 @@ class SlackHandlers:
         self.service = service
         self.chat = chat
         self.plan = service.plan
+        self.drafts = DraftHandlers(self)
 
     # -- /crisis ---------------------------------------------------------------------------
 
@@ -70,6 +74,20 @@ class SlackHandlers:
         if isinstance(command, StartCommand) and command.title is None:
             try:
                 await self.open_start_form(client, body, command)
+            except CrisisError as exc:
+                await self.reply(respond, views.error(exc))
+            return
+        if isinstance(command, DraftCommand):
+            try:
+                await self.reply(respond, await self.service.execute(command, invocation))
+                return
+            except MissingVariablesError:
+                pass  # ask for the facts in a form, below
+            except CrisisError as exc:
+                await self.reply(respond, views.error(exc))
+                return
+            try:
+                await self.drafts.open_new(client, body, command)
             except CrisisError as exc:
                 await self.reply(respond, views.error(exc))
             return
@@ -168,4 +186,7 @@ def build_app(service: CrisisService, chat: SlackChat, signing_secret: str) -> A
     handlers = SlackHandlers(service, chat)
     app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
     app.view(START_CALLBACK)(ack=handlers.ack_start_form, lazy=[handlers.declare_from_form])
+    app.action(re.compile(r"^draft_"))(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
+    for callback in FORM_CALLBACKS:
+        app.view(callback)(ack=handlers.drafts.ack_form, lazy=[handlers.drafts.on_form])
     return app

@@ -190,14 +190,14 @@ class SlackChat:
                 return dict.fromkeys(uids, slack_error(exc))
         return {str(e.get("user")): str(e.get("error")) for e in data.get("errors", []) if not e.get("ok", False)}
 
-    async def post(self, channel_id: str, message: Message, thread_ts: str | None = None) -> PostedMessage:
+    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
         chunks = self.renderer.messages(message)
         text = self.renderer.fallback(message)
-        first = await self._post_once(channel_id, text, chunks[0], thread_ts)
+        first = await self._post_once(channel_id, text, chunks[0], thread_id)
         ts = str(first["ts"])
         channel = str(first["channel"])
         for rest in chunks[1:]:
-            await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_ts or ts)
+            await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_id or ts)
         permalink = f"{self._team_url}archives/{channel}/p{ts.replace('.', '')}" if self._team_url else None
         return PostedMessage(channel, ts, permalink)
 

@@ -9,13 +9,17 @@ from aiohttp import web
 
 from bot.adapters.slack.chat import SlackChat, make_client
 from bot.adapters.slack.server import bound_port, start_http
+from bot.container import Storage
 from bot.container import service as build_service
 from bot.core.clock import ManualClock
 from bot.core.plan import LoadedPlan
 from bot.core.service import CrisisService
+from bot.rendering import load_library
+from bot.storage.drafts import SqlDraftRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
+from tests.conftest import ROOT
 from tests.fakes import FakeSlack
 
 
@@ -36,22 +40,21 @@ async def fake(loaded_plan: LoadedPlan) -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def sqlite_repo(sqlite_url: str) -> AsyncIterator[SqlCrisisRepository]:
+async def store(sqlite_url: str) -> AsyncIterator[Storage]:
     """The Slack tests exercise the adapter; the service's SQL paths are covered on both backends elsewhere."""
     engine = create_async_db_engine(sqlite_url)
-    yield SqlCrisisRepository(engine)
+    yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine))
     await engine.dispose()
 
 
 @pytest.fixture
-async def rig(
-    fake: FakeSlack, loaded_plan: LoadedPlan, sqlite_repo: SqlCrisisRepository, clock: ManualClock
-) -> AsyncIterator[SlackRig]:
+async def rig(fake: FakeSlack, loaded_plan: LoadedPlan, store: Storage, clock: ManualClock) -> AsyncIterator[SlackRig]:
     from bot.adapters.slack.app import build_app
 
-    repo = sqlite_repo
+    renderer, problems = load_library(ROOT / "message_frameworks")
+    assert problems == []
     chat = SlackChat(make_client(BOT_TOKEN, fake.base_url), loaded_plan.plan)
-    service = build_service(loaded_plan, repo, chat, clock)
+    service = build_service(loaded_plan, store, chat, clock, renderer)
     runner = await start_http(build_app(service, chat, SIGNING_SECRET), "127.0.0.1", 0)
     url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
     async with aiohttp.ClientSession() as session:

@@ -1,0 +1,284 @@
+"""Reply drafts: rendered from a framework, edited by a person, approved when the plan says so.
+
+The rules, from the plan and the seed article:
+- a draft is talking points, not a canned reply: it cannot be submitted until a person edited it,
+  nor while it still shows a ``[PLACEHOLDER]``;
+- at low severity the social team decides on its own; from the level where the plan names an
+  approver role, someone holding that role approves, and never the draft's own author;
+- the approved text is frozen by its hash: editing it afterwards needs a new approval;
+- crisisbot never posts to a social network: a person copies the text and marks it published.
+Each transition is a conditional save, so a double click on Approve records one approval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from bot.core import draft_views
+from bot.core.chain_of_command import role_people
+from bot.core.commands import DraftCommand
+from bot.core.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
+from bot.core.frameworks import GENERIC, STAGES, DraftRenderer
+from bot.core.messages import Message
+from bot.core.models import Actor, Crisis, CrisisStatus, Draft, DraftStatus, TimelineEvent
+from bot.core.plan import LoadedPlan
+from bot.core.ports import ChatPort, Clock, CrisisRepository, DraftRepository
+
+ACTIONS = ("draft_edit", "draft_submit", "draft_stage", "draft_approve", "draft_changes", "draft_publish")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DraftService:
+    def __init__(
+        self,
+        loaded: LoadedPlan,
+        crises: CrisisRepository,
+        drafts: DraftRepository,
+        chat: ChatPort,
+        clock: Clock,
+        renderer: DraftRenderer,
+    ) -> None:
+        self.plan = loaded.plan
+        self.crises = crises
+        self.drafts = drafts
+        self.chat = chat
+        self.clock = clock
+        self.renderer = renderer
+
+    def framework_for(self, scenario: str) -> str:
+        return scenario if scenario in self.renderer.frameworks() else GENERIC
+
+    async def create(self, cmd: DraftCommand, crisis: Crisis, actor: Actor) -> Message:
+        if crisis.status is CrisisStatus.RESOLVED:
+            raise ConflictError(f"{crisis.key} is resolved: no more replies to draft for it.")
+        scenario = self.framework_for(cmd.scenario_id or crisis.scenario_id)
+        lang = cmd.lang or self.plan.language
+        rendered = self.renderer.render(scenario, cmd.stage, lang, dict(cmd.values))
+        now = self.clock.now()
+        draft = await self.drafts.create_draft(
+            Draft(
+                crisis_number=crisis.number or 0,
+                scenario=scenario,
+                stage=cmd.stage,
+                lang=lang,
+                text=rendered.text,
+                values=dict(cmd.values),
+                author=actor,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await self._event(
+            draft, actor, "draft_created", f"{actor.name} drafted a {cmd.stage} reply (draft #{draft.id})"
+        )
+        return self.card(draft, crisis)
+
+    def card(self, draft: Draft, crisis: Crisis, note: str = "") -> Message:
+        framework = self.renderer.frameworks()[draft.scenario]
+        network = self.renderer.network(framework.network)
+        findings = self.renderer.lint(draft.scenario, draft.stage, draft.lang, draft.text)
+        approver = self.plan.severities[crisis.severity_id].approver
+        points = [
+            tp.text.get(draft.lang, tp.text.get("en", tp.id)) for tp in framework.stages[draft.stage].talking_points
+        ]
+        approver_name = self.plan.roles[approver].name if approver else None
+        return draft_views.card(draft, points, network, findings, approver_name, _next_stage(draft.stage), note)
+
+    async def get(self, draft_id: int) -> tuple[Draft, Crisis]:
+        draft = await self.drafts.get_draft(draft_id)
+        crisis = await self.crises.get(draft.crisis_number) if draft else None
+        if draft is None or crisis is None:
+            raise NotFoundError(f"There is no draft #{draft_id}.", hint="Start one with /crisis draft.")
+        return draft, crisis
+
+    async def edit(
+        self, draft_id: int, actor: Actor, text: str | None = None, values: Mapping[str, str] | None = None
+    ) -> Message:
+        """New values re-render an untouched draft; a person's own text always wins."""
+        draft, crisis = await self.get(draft_id)
+        if draft.status is DraftStatus.PUBLISHED:
+            raise ConflictError(f"Draft #{draft_id} is published already; start a new one for a follow-up.")
+        before = draft.status
+        new_text = draft.text
+        if values is not None and dict(values) != draft.values:
+            draft.values = {k: v for k, v in values.items() if v.strip()}
+            if text is None or text.strip() == draft.text.strip():
+                new_text = self.renderer.render(draft.scenario, draft.stage, draft.lang, draft.values).text
+        if text is not None and text.strip() and text.strip() != draft.text.strip():
+            new_text = text.strip()
+            draft.edited = True
+        if not new_text.strip():
+            raise UsageError("A draft cannot be empty.", hint="Write the reply, or keep the previous text.")
+        note = ""
+        if new_text != draft.text:
+            draft.text = new_text
+            if draft.status in (DraftStatus.APPROVED, DraftStatus.IN_REVIEW):
+                note = "The text changed after review: it needs a new approval."
+                draft.status, draft.approved_by, draft.approved_at, draft.approved_hash = (
+                    DraftStatus.DRAFT,
+                    None,
+                    None,
+                    None,
+                )
+        draft.updated_at = self.clock.now()
+        if not await self.drafts.save_draft(draft, {before}):
+            raise ConflictError(f"Draft #{draft_id} changed meanwhile.", hint="Open it again to see the latest text.")
+        await self._event(draft, actor, "draft_edited", f"{actor.name} edited draft #{draft.id}")
+        return self.card(draft, crisis, note)
+
+    async def submit(self, draft_id: int, actor: Actor) -> Message:
+        draft, crisis = await self.get(draft_id)
+        if draft.status not in (DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED):
+            raise ConflictError(
+                f"Draft #{draft_id} is {draft.status.value.replace('_', ' ')}, not open for submission."
+            )
+        if not draft.edited:
+            raise UsageError(
+                "Adapt the draft to this person and this moment first: use Edit.",
+                hint="Frameworks give talking points, not canned replies; a person edits every draft.",
+            )
+        placeholders = [
+            f.message
+            for f in self.renderer.lint(draft.scenario, draft.stage, draft.lang, draft.text)
+            if f.code == "placeholder"
+        ]
+        if placeholders:
+            raise UsageError("The draft still has placeholders to fill in.", hint="\n".join(placeholders))
+        approver = self.plan.severities[crisis.severity_id].approver
+        now = self.clock.now()
+        draft.updated_at = now
+        if approver is None:
+            draft.status, draft.approved_at, draft.approved_hash = DraftStatus.APPROVED, now, text_hash(draft.text)
+            if not await self.drafts.save_draft(draft, {DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED}):
+                raise ConflictError(f"Draft #{draft_id} changed meanwhile.")
+            level = crisis.severity_id.upper()
+            await self._event(
+                draft,
+                actor,
+                "draft_ready",
+                f"{actor.name} marked draft #{draft.id} ready ({level}: no approval needed)",
+            )
+            return draft_views.ready(draft, f"{level} replies are the social team's call: no approval needed.")
+        draft.status, draft.reviewer_role = DraftStatus.IN_REVIEW, approver
+        if not await self.drafts.save_draft(draft, {DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED}):
+            raise ConflictError(f"Draft #{draft_id} changed meanwhile.")
+        role = self.plan.roles[approver]
+        reviewers = role_people(self.plan, approver)
+        await self._event(draft, actor, "draft_submitted", f"{actor.name} submitted draft #{draft.id} to {role.name}")
+        if crisis.room is not None:
+            await self.chat.post(
+                crisis.room.id,
+                draft_views.review_request(self.plan, draft, role.name, reviewers),
+                thread_id=crisis.kickoff_message_id,
+            )
+        return draft_views.submitted(draft, role.name)
+
+    async def decide(self, draft_id: int, actor: Actor, approve: bool, note: str = "") -> Message:
+        draft, crisis = await self.get(draft_id)
+        role_id = draft.reviewer_role
+        if draft.status is not DraftStatus.IN_REVIEW or role_id is None:
+            if draft.status is DraftStatus.APPROVED and draft.approved_by is not None:
+                return draft_views.notice(f"Draft #{draft_id} was already approved by {draft.approved_by.name}.")
+            raise ConflictError(f"Draft #{draft_id} is not waiting for review.")
+        role = self.plan.roles[role_id]
+        holders = role_people(self.plan, role_id)
+        if actor.person_id not in holders:
+            names = ", ".join(self.plan.people[p].name for p in holders)
+            raise PermissionDeniedError(
+                f"Only {role.name} ({names}) can review replies at {crisis.severity_id.upper()}.",
+                hint="Thanks for looking: ask one of them in the war room.",
+            )
+        if actor.person_id == draft.author.person_id or actor.platform_id == draft.author.platform_id:
+            raise PermissionDeniedError(
+                "You wrote this draft, so someone else must review it.", hint=f"Ask another member of {role.name}."
+            )
+        now = self.clock.now()
+        draft.updated_at = now
+        if approve:
+            draft.status, draft.approved_by, draft.approved_at = DraftStatus.APPROVED, actor, now
+            draft.approved_hash = text_hash(draft.text)
+        else:
+            draft.status = DraftStatus.CHANGES_REQUESTED
+        if not await self.drafts.save_draft(draft, {DraftStatus.IN_REVIEW}):
+            latest = await self.drafts.get_draft(draft_id)
+            who = latest.approved_by.name if latest and latest.approved_by else "someone else"
+            return draft_views.notice(f"Draft #{draft_id} was already reviewed by {who}.")
+        verb = "approved" if approve else "asked for changes to"
+        said = f": {note}" if note else ""
+        await self._event(
+            draft,
+            actor,
+            "draft_approved" if approve else "draft_changes",
+            f"{actor.name} {verb} draft #{draft.id}{said}",
+        )
+        message = (
+            draft_views.ready(draft, f"Approved by {actor.name}.")
+            if approve
+            else draft_views.changes(draft, actor, note)
+        )
+        if crisis.room is None:
+            return message
+        await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
+        return draft_views.notice(f"Thanks: you {verb} draft #{draft.id}; the war room thread has it.")
+
+    async def publish(self, draft_id: int, actor: Actor, url: str | None = None) -> Message:
+        draft, crisis = await self.get(draft_id)
+        if draft.status is DraftStatus.PUBLISHED:
+            return draft_views.notice(f"Draft #{draft_id} is already marked published.")
+        if draft.status is not DraftStatus.APPROVED or draft.approved_hash != text_hash(draft.text):
+            raise ConflictError(f"Draft #{draft_id} is not approved in its current wording.", hint="Submit it first.")
+        if url and not url.startswith(("https://", "http://")):
+            raise UsageError("The link to the published reply must start with https://")
+        now = self.clock.now()
+        draft.status, draft.published_by, draft.published_at, draft.published_url = (
+            DraftStatus.PUBLISHED,
+            actor,
+            now,
+            url,
+        )
+        draft.updated_at = now
+        if not await self.drafts.save_draft(draft, {DraftStatus.APPROVED}):
+            return draft_views.notice(f"Draft #{draft_id} was marked published meanwhile.")
+        where = f" at {url}" if url else ""
+        await self._event(draft, actor, "draft_published", f"{actor.name} published draft #{draft.id}{where}", url=url)
+        message = draft_views.published(draft)
+        if crisis.room is None:
+            return message
+        await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
+        return draft_views.notice(f"Recorded: draft #{draft.id} is published. The timeline has it.")
+
+    async def another_stage(self, draft_id: int, stage: str, actor: Actor) -> Message:
+        draft, crisis = await self.get(draft_id)
+        cmd = DraftCommand(draft.scenario, stage, draft.lang, tuple(draft.values.items()))
+        return await self.create(cmd, crisis, actor)
+
+    async def act(self, action_id: str, value: str, actor: Actor) -> Message:
+        """Buttons, on any platform: the action id and the value the button carried."""
+        draft_id, _, arg = value.partition(":")
+        if not draft_id.isdigit():
+            raise UsageError("That button is out of date.", hint="Start again with /crisis draft.")
+        number = int(draft_id)
+        match action_id:
+            case "draft_submit":
+                return await self.submit(number, actor)
+            case "draft_approve":
+                return await self.decide(number, actor, approve=True)
+            case "draft_changes":
+                return await self.decide(number, actor, approve=False, note=arg)
+            case "draft_publish":
+                return await self.publish(number, actor, arg or None)
+            case "draft_stage":
+                return await self.another_stage(number, arg if arg in STAGES else _next_stage(""), actor)
+        raise UsageError("That button is not known here.")
+
+    async def _event(self, draft: Draft, actor: Actor, kind: str, text: str, **data: object) -> None:
+        event = TimelineEvent(at=self.clock.now(), kind=kind, text=text, actor=actor, data={"draft": draft.id, **data})
+        await self.crises.add_event(draft.crisis_number, event)
+
+
+def _next_stage(stage: str) -> str:
+    return STAGES[(STAGES.index(stage) + 1) % len(STAGES)] if stage in STAGES else STAGES[0]

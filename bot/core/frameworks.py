@@ -1,0 +1,118 @@
+"""Message frameworks: the points every public reply must touch, per scenario and stage.
+
+A framework is not a script. It names the talking points of a stage (acknowledge, apologize,
+resolve), the facts a reply needs (the customer's handle, the order number ...), the network it
+is written for and its length limit, the tone, and the phrases that make a brand sound like a
+machine. The core only knows these shapes and the ``DraftRenderer`` port; the Jinja2 rendering
+lives in :mod:`bot.rendering`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.errors import UsageError
+
+STAGES = ("acknowledge", "apologize", "resolve")
+LANGUAGES = ("en", "fr")
+GENERIC = "generic"
+VarName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Network(_Strict):
+    """Where the reply will be posted; ``limit`` is its character limit (None: no hard limit)."""
+
+    name: str
+    limit: int | None = Field(default=None, ge=1)
+
+
+class Variable(_Strict):
+    """A fact the reply needs. Optional ones left empty show as a visible ``[PLACEHOLDER]``."""
+
+    label: dict[str, str]
+    required: bool = False
+    placeholder: str = Field(pattern=r"^[A-Z0-9 '’-]{1,40}$")
+    example: str = ""
+
+
+class TalkingPoint(_Strict):
+    """``cues`` are words whose presence shows the point was made (checked when linting)."""
+
+    id: VarName
+    text: dict[str, str]
+    cues: dict[str, list[str]]
+    required: bool = True
+
+
+class Stage(_Strict):
+    talking_points: list[TalkingPoint] = Field(min_length=1)
+
+
+class Framework(_Strict):
+    name: dict[str, str]
+    network: str
+    variables: dict[VarName, Variable] = Field(default_factory=dict)
+    stages: dict[str, Stage]
+    tone: dict[str, list[str]] = Field(default_factory=dict)
+    avoid: dict[str, list[str]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedDraft:
+    """A rendered draft: the text and what a person needs to adapt it."""
+
+    scenario: str
+    stage: str
+    lang: str
+    text: str
+    talking_points: list[str]
+    network: str
+    limit: int | None
+    tone: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """``code`` is one of: too_long, placeholder, avoid_phrase, shouting, missing_point."""
+
+    code: str
+    message: str
+
+
+class MissingVariablesError(UsageError):
+    """Required facts are missing: the user is asked for them, nothing is guessed."""
+
+    def __init__(self, missing: Mapping[str, str]) -> None:
+        listing = ", ".join(f"{name} ({label})" for name, label in missing.items())
+        example = " ".join(f"{name}=..." for name in missing)
+        super().__init__(f"This draft needs: {listing}.", hint=f"Add them after the stage, e.g. {example}")
+        self.missing = dict(missing)
+
+
+class DraftRenderer(Protocol):
+    """The port to the framework library (Jinja2 in production)."""
+
+    def frameworks(self) -> Mapping[str, Framework]:
+        """Scenario id (or ``generic``) -> framework."""
+        ...
+
+    def network(self, name: str) -> Network:
+        """The network a framework writes for, with its length limit."""
+        ...
+
+    def render(self, scenario: str, stage: str, lang: str, values: Mapping[str, str]) -> RenderedDraft:
+        """Raise MissingVariablesError for missing required values; never leave a blank."""
+        ...
+
+    def lint(self, scenario: str, stage: str, lang: str, text: str) -> list[LintFinding]:
+        """Problems a reviewer would flag, each with its reason."""
+        ...

@@ -1,0 +1,216 @@
+"""Reply drafts end to end on the core: render, edit, review by severity, publish."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
+from bot.core.clock import ManualClock
+from bot.core.commands import DraftCommand, StartCommand, parse
+from bot.core.drafts import DraftService
+from bot.core.errors import ConflictError, PermissionDeniedError, UsageError
+from bot.core.frameworks import MissingVariablesError
+from bot.core.models import Actor, Crisis, DraftStatus, Invocation
+from bot.core.plan import LoadedPlan
+from bot.core.service import CrisisService
+from bot.rendering import load_library
+from bot.storage.drafts import SqlDraftRepository
+from bot.storage.repository import SqlCrisisRepository
+from tests.conftest import ROOT
+
+
+def person(pid: str, loaded: LoadedPlan) -> Actor:
+    return Actor(platform_id=pid, name=loaded.plan.people[pid].name, person_id=pid)
+
+
+FACTS = (
+    ("customer_handle", "@claire_b"),
+    ("what_went_wrong", "a cracked shade"),
+    ("next_update", "17:00"),
+    ("fix", "a new lamp ships today"),
+    ("case_id", "ML-4821"),
+    ("contact", "Sofia"),
+    ("agent_name", "Sofia"),
+)
+
+
+class Rig:
+    def __init__(self, loaded: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> None:
+        repo = SqlCrisisRepository(engine)
+        renderer, issues = load_library(ROOT / "message_frameworks")
+        assert issues == []
+        self.ws = ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=120))
+        chat = ConsoleChat(self.ws)
+        self.drafts = DraftService(loaded, repo, SqlDraftRepository(engine), chat, clock, renderer)
+        self.service = CrisisService(loaded, repo, chat, clock, drafts=self.drafts)
+        self.loaded = loaded
+
+    async def crisis(self, severity: str) -> Crisis:
+        return await self.service.start(
+            StartCommand("complaint", severity, f"Cracked shades {severity}"), self.who("sofia")
+        )
+
+    def who(self, pid: str) -> Actor:
+        return person(pid, self.loaded)
+
+    async def draft(self, crisis: Crisis, author: str = "sofia", **extra: str) -> int:
+        cmd = DraftCommand("complaint", "acknowledge", None, FACTS + tuple(extra.items()))
+        await self.drafts.create(cmd, crisis, self.who(author))
+        [*_, latest] = await self.drafts.drafts.drafts_of(crisis.number or 0)
+        assert latest.id is not None
+        return latest.id
+
+
+@pytest.fixture
+def rig(loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> Rig:
+    return Rig(loaded_plan, engine, clock)
+
+
+async def test_low_severity_reply_is_the_social_teams_call(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    cmd = DraftCommand("complaint", "acknowledge", None, FACTS)
+    card = (await rig.drafts.create(cmd, crisis, rig.who("sofia"))).plain_text()
+    assert "Talking points" in card
+    assert "@claire_b" in card
+    assert "characters for X (Twitter)" in card
+    assert "Mark ready" in card
+    draft_id = 1
+
+    with pytest.raises(UsageError, match="Adapt the draft"):
+        await rig.drafts.submit(draft_id, rig.who("sofia"))
+    await rig.drafts.edit(
+        draft_id,
+        rig.who("sofia"),
+        text="@claire_b You're right, a cracked shade is not okay. I'm on it now: DM us your order? – Sofia",
+    )
+    ready = (await rig.drafts.submit(draft_id, rig.who("sofia"))).plain_text()
+    assert "no approval needed" in ready
+    assert "Mark as published" in ready
+    await rig.drafts.publish(draft_id, rig.who("sofia"), "https://x.example/status/1")
+    draft = await rig.drafts.drafts.get_draft(draft_id)
+    assert draft is not None
+    assert draft.status is DraftStatus.PUBLISHED
+    kinds = [e.kind for e in await rig.service.repo.timeline(crisis.number or 0)]
+    assert [k for k in kinds if k.startswith("draft")] == [
+        "draft_created",
+        "draft_edited",
+        "draft_ready",
+        "draft_published",
+    ]
+
+
+async def test_high_severity_needs_the_named_role_and_never_the_author(rig: Rig) -> None:
+    crisis = await rig.crisis("sev2")  # the plan: sev2 replies are approved by the crisis lead
+    draft_id = await rig.draft(crisis, author="amelie")
+    await rig.drafts.edit(
+        draft_id, rig.who("amelie"), text="@claire_b So sorry about the cracked shade: that's on us. DM us?"
+    )
+    submitted = (await rig.drafts.submit(draft_id, rig.who("amelie"))).plain_text()
+    assert "with Crisis lead for review" in submitted
+    room = rig.ws.channels[crisis.room_name]
+    review = room.posts[-1]
+    assert review.thread_id == crisis.kickoff_message_id
+    assert {m.person_id for m in review.message.mentions} == {"amelie", "marcus"}
+
+    with pytest.raises(PermissionDeniedError, match="Only Crisis lead"):
+        await rig.drafts.decide(draft_id, rig.who("sofia"), approve=True)
+    with pytest.raises(PermissionDeniedError, match="You wrote this draft"):
+        await rig.drafts.decide(draft_id, rig.who("amelie"), approve=True)
+
+    replies = await asyncio.gather(
+        rig.drafts.decide(draft_id, rig.who("marcus"), approve=True),
+        rig.drafts.decide(draft_id, rig.who("marcus"), approve=True),
+    )
+    texts = sorted(r.plain_text() for r in replies)
+    assert any("already" in t for t in texts), "a double click records one approval"
+    approvals = [e for e in await rig.service.repo.timeline(crisis.number or 0) if e.kind == "draft_approved"]
+    assert len(approvals) == 1
+    assert "Approved by Marcus Reid" in room.posts[-1].message.plain_text()
+
+    await rig.drafts.edit(
+        draft_id, rig.who("amelie"), text="@claire_b Sorry again, that's on us. A new lamp ships today."
+    )
+    draft = await rig.drafts.drafts.get_draft(draft_id)
+    assert draft is not None
+    assert draft.status is DraftStatus.DRAFT, "an edit after approval needs a new approval"
+    with pytest.raises(ConflictError, match="not approved in its current wording"):
+        await rig.drafts.publish(draft_id, rig.who("amelie"))
+
+
+async def test_changes_requested_go_back_to_the_author(rig: Rig) -> None:
+    crisis = await rig.crisis("sev1")  # sev1: press approves
+    draft_id = await rig.draft(crisis, author="sofia")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b We're sorry, our mistake. DM us.")
+    await rig.drafts.submit(draft_id, rig.who("sofia"))
+    reply = await rig.service.act("draft_changes", f"{draft_id}:Name the lamp model", rig.who("nadia"))
+    assert "asked for changes" in reply.plain_text()
+    draft = await rig.drafts.drafts.get_draft(draft_id)
+    assert draft is not None
+    assert draft.status is DraftStatus.CHANGES_REQUESTED
+    assert "Name the lamp model" in rig.ws.channels[crisis.room_name].posts[-1].message.plain_text()
+
+
+async def test_missing_facts_are_asked_for_not_left_blank(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    with pytest.raises(MissingVariablesError) as info:
+        await rig.drafts.create(DraftCommand("complaint", "acknowledge", None, ()), crisis, rig.who("sofia"))
+    assert "customer_handle" in info.value.missing
+    reply = await rig.service.handle(_inv(rig, "draft complaint", crisis))
+    assert "This draft needs" in reply.plain_text()
+    assert "customer_handle=" in reply.plain_text()
+
+
+async def test_placeholders_block_submission(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    facts = tuple((k, v) for k, v in FACTS if k != "agent_name")
+    await rig.drafts.create(DraftCommand("complaint", "acknowledge", None, facts), crisis, rig.who("sofia"))
+    draft = await rig.drafts.drafts.get_draft(1)
+    assert draft is not None
+    assert "[YOUR NAME]" in draft.text
+    await rig.drafts.edit(1, rig.who("sofia"), text=draft.text + " Thanks.")
+    with pytest.raises(UsageError, match="placeholders"):
+        await rig.drafts.submit(1, rig.who("sofia"))
+
+
+async def test_values_are_inserted_literally(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    await rig.drafts.create(
+        DraftCommand("complaint", "acknowledge", None, (*FACTS[1:], ("customer_handle", "{{ 7*7 }} <!here>"))),
+        crisis,
+        rig.who("sofia"),
+    )
+    draft = await rig.drafts.drafts.get_draft(1)
+    assert draft is not None
+    assert draft.text.startswith("{{ 7*7 }} <!here>")
+    assert "49" not in draft.text
+
+
+async def test_draft_command_in_the_war_room_uses_the_crisis_scenario_and_french(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    values = " ".join(f'{k}="{v}"' for k, v in FACTS)
+    reply = await rig.service.handle(_inv(rig, f"draft apologize --lang fr {values}", crisis))
+    text = reply.plain_text()
+    assert "apologize (FR)" in text
+    draft = await rig.drafts.drafts.get_draft(1)
+    assert draft is not None
+    assert draft.scenario == "complaint"
+    assert draft.lang == "fr"
+
+
+async def test_bad_draft_commands_explain(rig: Rig) -> None:
+    plan = rig.loaded.plan
+    with pytest.raises(UsageError, match="acknowledge, apologize, resolve"):
+        parse("draft complaint grovel", plan)
+    with pytest.raises(UsageError, match="written in en, fr"):
+        parse("draft --lang de", plan)
+    with pytest.raises(UsageError, match="quote is not closed"):
+        parse('draft what_went_wrong="lost', plan)
+
+
+def _inv(rig: Rig, text: str, crisis: Crisis) -> Invocation:
+    return Invocation(actor=rig.who("sofia"), text=text, channel_id=crisis.room.id if crisis.room else None)
