@@ -144,3 +144,34 @@ def _today() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).strftime("%Y%m%d")
+
+
+def test_drafts_with_numbered_choices_and_review(env: dict[str, str]) -> None:
+    facts = (
+        'customer_handle=@jane what_went_wrong="a cracked shade" next_update=17:00 fix="a new lamp" agent_name=Sofia'
+    )
+    script = "\n".join(
+        [
+            "/as sofia",
+            "/crisis start complaint sev2 Cracked shades",
+            f"/join #crisis-{_today()}-cracked-shades",
+            f"/crisis draft {facts}",
+            "1",
+            "@jane So sorry about the cracked shade, that's on us. I'm on it: DM us your order? – Sofia",
+            "2",
+            "/as jordan",
+            "1",
+            "/as marcus",
+            "1",
+            "1",
+            "https://x.example/status/42",
+        ]
+    )
+    out = run_console(script + "\n")
+    assert "[1] Edit  [2] Submit to Crisis lead  [3] Draft 'apologize'" in out
+    assert "Type the new text of the draft" in out
+    assert "is with Crisis lead for review" in out
+    assert "Review needed from Crisis lead" in out
+    assert "Only Crisis lead (Amélie Laurent, Marcus Reid) can review" in out
+    assert "Approved by Marcus Reid" in out
+    assert "Draft #1 published by Marcus Reid" in out

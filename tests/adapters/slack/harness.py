@@ -84,6 +84,24 @@ class SlackClientSim:
         status, ack = await self.post(body)
         return status, ack, response_url
 
+    async def click(
+        self, action_id: str, value: str, *, user: str = "U01AMELIE0", channel: str = "C0GENERAL"
+    ) -> tuple[int, str, str]:
+        """Press a button; returns (status, ack body, the response_url the app answers at)."""
+        response_url = self.fake.response_url()
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.fake.team_id},
+            "user": {"id": user, "name": user.lower()},
+            "api_app_id": "A0CRISIS",
+            "channel": {"id": channel},
+            "response_url": response_url,
+            "trigger_id": f"trig.click.{time.monotonic_ns()}",
+            "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b1"}],
+        }
+        status, ack = await self.post(urlencode({"payload": json.dumps(payload)}))
+        return status, ack, response_url
+
     async def submit_view(self, view: dict[str, Any], *, user: str = "U01AMELIE0") -> tuple[int, str]:
         payload = {
             "type": "view_submission",
