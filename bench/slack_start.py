@@ -1,10 +1,11 @@
 """Benchmark the Slack adapter: how fast ``/crisis`` is acknowledged, and how fast a war room is ready.
 
-Two processes, as in production: this one plays Slack (the fake Web API from ``tests.fakes`` with
-``--latency`` added to every call, and the sender of signed slash commands); a child process runs
-the bot, i.e. the real crisisbot Bolt app and a bare Bolt app that only acks, both served with
-aiohttp on 127.0.0.1 over a temporary, migrated SQLite file. So the bot's event loop (and its
-core) does only the bot's work, and the timings are what Slack would see.
+Three processes, so that no timing waits on another role's work (the machine has few cores, and
+an event loop is one): this one plays Slack's Web API (the fake from ``tests.fakes``, with
+``--latency`` added to every call) and times the sequential declares; a child runs the bot, i.e.
+the real crisisbot Bolt app and a bare Bolt app that only acks, both served with aiohttp on
+127.0.0.1 over a temporary, migrated SQLite file; another child sends and times the concurrent
+signed slash commands of the ack benchmark.
 
     python -m bench.slack_start [--latency 0.1] [--commands 200] [--concurrency 20] [--declares 20]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import math
 import statistics
 import sys
@@ -38,19 +40,26 @@ from bot.core.service import CrisisService
 from bot.storage import migrate
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
-from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
+from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace, sign
 from tests.fakes import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
 ACK_TARGET, READY_TARGET = 1.5, 1.3
-# start -> steps, from bot/core/service.py: create_room (prepare runs beside it), then invite ->
-# kickoff post -> pin one after the other; announce runs beside the three. topic/purpose are
-# background tasks and auth.test / email lookups are cached or run beside create.
+# The start steps (bot/core/declare.py): create_room, with prepare() (auth.test, e-mail lookups)
+# beside it; then invite -> kickoff post -> pin, one after the other, with announce beside them.
+# Topic and purpose are background calls. So the dependent chain is these four round trips.
 CHAIN = ("conversations.create", "conversations.invite", "chat.postMessage", "pins.add")
 
 
-# -- the bot process ---------------------------------------------------------------------------
+async def child(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.slack_start", *args,
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+# -- the bot process -----------------------------------------------------------------------------
 
 
 async def ack_only(ack: AsyncAck) -> None:
@@ -58,18 +67,17 @@ async def ack_only(ack: AsyncAck) -> None:
 
 
 async def serve(base_url: str) -> None:
-    """Both apps on free ports; prints them, then serves until stdin closes."""
+    """Both apps on free ports; prints the ports, then serves until stdin closes."""
     loaded = load_plan(PLAN_PATH)
     with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         migrate.upgrade(db_url)
         engine = create_async_db_engine(db_url)
         chat = SlackChat(make_client(BOT_TOKEN, base_url), loaded.plan)
-        service = CrisisService(loaded, SqlCrisisRepository(engine), chat, SystemClock())  # as bot.container builds it
-        crisisbot = build_app(service, chat, SIGNING_SECRET)
+        service = CrisisService(loaded, SqlCrisisRepository(engine), chat, SystemClock())  # as bot.container does
         bare = AsyncApp(client=chat.client, signing_secret=SIGNING_SECRET, process_before_response=False)
         bare.command(COMMAND)(ack_only)
-        runners = [await start_http(app, "127.0.0.1", 0) for app in (crisisbot, bare)]
+        runners = [await start_http(app, "127.0.0.1", 0) for app in (build_app(service, chat, SIGNING_SECRET), bare)]
         print(*(bound_port(r) for r in runners), flush=True)
         await asyncio.to_thread(sys.stdin.read)
         for runner in runners:
@@ -80,21 +88,15 @@ async def serve(base_url: str) -> None:
 
 @asynccontextmanager
 async def bot_process(base_url: str) -> AsyncIterator[tuple[str, str]]:
-    """The child running the bot; yields the events URLs of (crisisbot, bare Bolt)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.slack_start", "--serve", base_url,
-        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    """The bot process; yields the events URLs of (crisisbot, bare Bolt)."""
+    proc = await child("--serve", base_url)
     assert proc.stdin is not None
     assert proc.stdout is not None
     try:
-        ports = [
-            f"http://127.0.0.1:{int(p)}{EVENTS_PATH}"
-            for p in (await asyncio.wait_for(proc.stdout.readline(), 60)).split()
-        ]
+        ports = (await asyncio.wait_for(proc.stdout.readline(), 60)).split()
         if len(ports) != 2:
             raise RuntimeError("the bot process did not start")
-        yield ports[0], ports[1]
+        yield f"http://127.0.0.1:{int(ports[0])}{EVENTS_PATH}", f"http://127.0.0.1:{int(ports[1])}{EVENTS_PATH}"
     finally:
         proc.stdin.close()
         try:
@@ -104,43 +106,64 @@ async def bot_process(base_url: str) -> AsyncIterator[tuple[str, str]]:
             await proc.wait()
 
 
-# -- Slack's side ------------------------------------------------------------------------------
+# -- the sender process ----------------------------------------------------------------------------
+
+
+async def send(url: str, job: dict[str, list[str]], concurrency: int) -> None:
+    """Post ``job["warmup"]`` one by one, then ``job["bodies"]`` with ``concurrency`` in flight; print the timings."""
+    latencies: list[float] = []
+    errors = 0
+    todo = iter(job["bodies"])
+    async with aiohttp.ClientSession() as session:
+
+        async def post(body: str) -> float:
+            nonlocal errors
+            headers = sign(body)  # signed when sent, as Slack does
+            sent = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as resp:
+                await resp.read()
+            errors += resp.status != 200
+            return time.perf_counter() - sent
+
+        async def worker() -> None:
+            for body in todo:
+                latencies.append(await post(body))
+
+        for body in job["warmup"]:
+            await post(body)
+        errors = 0
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    print(json.dumps({"latencies": latencies, "errors": errors}))
+
+
+class Recorder(SlackClientSim):
+    """Builds the very command bodies the test harness sends, without sending them."""
+
+    async def post(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        return 200, ""
+
+
+async def timed_acks(
+    url: str, fake: FakeSlack, texts: Sequence[str], concurrency: int
+) -> tuple[list[float], int, list[str]]:
+    """(ack latencies, non-200 count, response_urls) of ``texts``, sent by the sender process."""
+    async with aiohttp.ClientSession() as unused:
+        recorder = Recorder(url, fake, unused)
+        urls = [(await recorder.command(text))[2] for text in ["help", *texts]]
+    proc = await child("--send", url, "--concurrency", str(concurrency))
+    job = {"warmup": recorder.sent[:1], "bodies": recorder.sent[1:]}
+    out, _ = await asyncio.wait_for(proc.communicate(json.dumps(job).encode()), 300)
+    result = json.loads(out)
+    return result["latencies"], result["errors"], urls[1:]
+
+
+# -- Slack's side ------------------------------------------------------------------------------------
 
 
 def pct(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: float = 0.05, need: int = 2) -> int:
-    """Wait until each command's lazy listener gave its final reply (a start: progress + result); how many did."""
-    deadline = time.monotonic() + within
-    while True:  # the fake records replies but has no hook to wait on: poll it
-        done = sum(len(fake.responses(u)) >= need for u in urls)
-        if done == len(urls) or time.monotonic() > deadline:
-            return done
-        await asyncio.sleep(poll)
-
-
-async def acks(sim: SlackClientSim, texts: Sequence[str], concurrency: int) -> tuple[list[float], list[str], int]:
-    """Send ``texts`` with ``concurrency`` in flight; (ack latencies, response_urls, non-200 count)."""
-    todo = iter(texts)
-    latencies: list[float] = []
-    urls: list[str] = []
-    errors = 0
-
-    async def worker() -> None:
-        nonlocal errors
-        for text in todo:
-            sent = time.perf_counter()
-            status, _ack, url = await sim.command(text)
-            latencies.append(time.perf_counter() - sent)
-            urls.append(url)
-            errors += status != 200
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, urls, errors
 
 
 def row(name: str, values: Sequence[float], high: float, extra: str = "") -> str:
@@ -153,16 +176,28 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: float = 0.05, need: int = 2) -> int:
+    """Wait until each command's lazy listener gave its final reply (a start: progress + result); how many did."""
+    deadline = time.monotonic() + within
+    while True:  # the fake records replies but has no hook to wait on: poll it
+        done = sum(len(fake.responses(u)) >= need for u in urls)
+        if done == len(urls) or time.monotonic() > deadline:
+            return done
+        await asyncio.sleep(poll)
+
+
 async def bench_acks(fake: FakeSlack, bot: SlackClientSim, bare: SlackClientSim, args: argparse.Namespace) -> None:
     for sim in (bot, bare):  # warm-up: auth.test, connection pools, SQL statement caches
-        _, urls, _ = await acks(sim, ["help", "status", "start troll Bench warm-up"], 1)
+        urls = [(await sim.command(text))[2] for text in ("help", "status", "start troll Bench warm-up")]
         if sim is bot:
             await replied(fake, urls[:2], 30, need=1)
             await replied(fake, urls[2:], 30)
-    bare_lat, _, bare_err = await acks(bare, ["start troll Bench crisis"] * args.commands, args.concurrency)
+    bare_lat, bare_err, _ = await timed_acks(
+        bare.app_url, fake, ["start troll Bench crisis"] * args.commands, args.concurrency
+    )
     texts = [f"start troll Bench crisis {n}" for n in range(args.commands)]
     began = time.monotonic()
-    bot_lat, urls, bot_err = await acks(bot, texts, args.concurrency)
+    bot_lat, bot_err, urls = await timed_acks(bot.app_url, fake, texts, args.concurrency)
     done = await replied(fake, urls, 60 + args.commands * args.latency * 10)
     took = time.monotonic() - began
     print(f"\n1. Ack latency: {args.commands} signed /crisis requests, {args.concurrency} in flight (ms)")
@@ -231,8 +266,14 @@ def cli(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight in the ack benchmark")
     parser.add_argument("--declares", type=int, default=20, help="sequential declares to time")
     parser.add_argument("--serve", metavar="BASE_URL", help=argparse.SUPPRESS)  # the bot process
+    parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)  # the sender process
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.serve) if args.serve else main(args))
+    if args.serve:
+        asyncio.run(serve(args.serve))
+    elif args.send:
+        asyncio.run(send(args.send, json.loads(sys.stdin.read()), args.concurrency))
+    else:
+        asyncio.run(main(args))
 
 
 if __name__ == "__main__":

@@ -106,11 +106,12 @@ def console(
                 err.print(Text(str(exc), style="red"))
                 raise typer.Exit(2) from None
             await shell.restore()
-            await shell.service.resume_unfinished()
-            if lines is None:
-                await shell.run_interactive()
-            else:
+            if lines is not None:  # scripted: finish leftovers first, so output is in order
+                await shell.service.resume_unfinished()
                 await shell.run_lines(lines)
+                return
+            async with container.background(shell.service, store, interval=2.0):
+                await shell.run_interactive()
 
     _run(run())
 
@@ -195,12 +196,8 @@ def serve(
         async with container.storage(settings) as store:
             bolt, crisis_service = container.slack_bot(settings, loaded, store, renderer)
             token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
-            # finish what a crashed process left half done, without delaying the first request
-            resuming = asyncio.ensure_future(crisis_service.resume_unfinished())
-            try:
+            async with container.background(crisis_service, store):
                 await serve_forever(bolt, settings.host, settings.port, token)
-            finally:
-                resuming.cancel()
 
     try:
         _run(run())

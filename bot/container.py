@@ -22,9 +22,11 @@ from bot.core.plan import LoadedPlan, load_plan
 from bot.core.ports import ChatPort, Clock
 from bot.core.service import CrisisService
 from bot.rendering import load_library
+from bot.scheduler.loop import Scheduler
 from bot.storage import migrate
 from bot.storage.drafts import SqlDraftRepository
 from bot.storage.engine import create_async_db_engine
+from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def plan_from(settings: Settings) -> LoadedPlan:
 class Storage:
     crises: SqlCrisisRepository
     drafts: SqlDraftRepository
+    pages: SqlPageRepository
 
 
 def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
@@ -74,7 +77,7 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
             )
     engine = create_async_db_engine(url)
     try:
-        yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine))
+        yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine), SqlPageRepository(engine))
     finally:
         await engine.dispose()
 
@@ -103,4 +106,21 @@ def service(
 ) -> CrisisService:
     clock = clock or SystemClock()
     drafts = DraftService(loaded, store.crises, store.drafts, chat, clock, renderer) if renderer else None
-    return CrisisService(loaded, store.crises, chat, clock, drafts=drafts)
+    return CrisisService(loaded, store.crises, chat, clock, drafts=drafts, pages=store.pages)
+
+
+@asynccontextmanager
+async def background(crisis_service: CrisisService, store: Storage, interval: float = 5.0) -> AsyncIterator[Scheduler]:
+    """Run the escalation timers and finish half-done declarations while the bot serves."""
+    assert crisis_service.paging is not None
+    scheduler = Scheduler(crisis_service.paging, store.pages, crisis_service.clock, crisis_service.owner)
+    tasks = [
+        asyncio.ensure_future(crisis_service.resume_unfinished()),
+        asyncio.ensure_future(scheduler.run(interval)),
+    ]
+    try:
+        yield scheduler
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -63,7 +63,40 @@ class DraftCommand:
     values: tuple[tuple[str, str], ...] = ()
 
 
-Command = StartCommand | StatusCommand | ListCommand | ResolveCommand | HelpCommand | DraftCommand
+@dataclass(frozen=True)
+class SeverityChangeCommand:
+    """``escalate`` (up) or ``deescalate`` (down); ``severity_id`` None means one level."""
+
+    up: bool
+    number: int | None = None
+    severity_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AckCommand:
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class LeadCommand:
+    """``who`` is ``me`` or a plan person id (adapters turn platform mentions into ``@id``)."""
+
+    who: str
+    number: int | None = None
+
+
+Command = (
+    StartCommand
+    | StatusCommand
+    | ListCommand
+    | ResolveCommand
+    | HelpCommand
+    | DraftCommand
+    | SeverityChangeCommand
+    | AckCommand
+    | LeadCommand
+)
 
 USAGE = {
     "start": "/crisis start [scenario] [sev1..sev4] <title>",
@@ -71,6 +104,10 @@ USAGE = {
     "list": "/crisis list [active|resolved|all]",
     "resolve": "/crisis resolve [CRISIS-0007] [summary]",
     "draft": "/crisis draft [scenario] [acknowledge|apologize|resolve] [--lang fr] [name=value ...]",
+    "escalate": "/crisis escalate [sev1..sev4] [reason]",
+    "deescalate": "/crisis deescalate [sev1..sev4] [reason]",
+    "ack": "/crisis ack",
+    "lead": "/crisis lead me | @person",
     "help": "/crisis help [command]",
 }
 LIST_FILTERS = ("active", "resolved", "all")
@@ -104,6 +141,19 @@ def parse(text: str, plan: Plan) -> Command:
         return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
     if verb == "draft":
         return _parse_draft(rest, plan)
+    if verb in ("escalate", "deescalate", "de-escalate"):
+        return _parse_severity_change(verb != "escalate", args, rest, plan)
+    if verb in ("ack", "acknowledge"):
+        return AckCommand(_crisis_ref(args[0], "ack") if args else None) if len(args) <= 1 else _too_many("ack")
+    if verb == "lead":
+        if not args or len(args) > 2:
+            raise UsageError(
+                "Say who leads: `/crisis lead me` or `/crisis lead @name`.", hint=f"Usage: {USAGE['lead']}"
+            )
+        who = args[0].lstrip("@").lower()
+        if who != "me" and who not in plan.people:
+            raise UsageError(f"`{args[0][:40]}` is not a person of the plan.", hint=f"People: {', '.join(plan.people)}")
+        return LeadCommand(who, _crisis_ref(args[1], "lead") if len(args) == 2 else None)
     if verb in ("help", "-h", "--help", "?"):
         topic = args[0].lower() if args else None
         return HelpCommand(topic if topic in USAGE else None)
@@ -185,6 +235,24 @@ def _parse_draft(rest: str, plan: Plan) -> DraftCommand:
     if lang is not None and lang not in LANGUAGES:
         raise UsageError(f"Drafts are written in {', '.join(LANGUAGES)}.", hint="Example: --lang fr")
     return DraftCommand(scenario_id, stage or "acknowledge", lang, tuple(values.items()))
+
+
+def _parse_severity_change(down: bool, args: list[str], rest: str, plan: Plan) -> SeverityChangeCommand:
+    verb = "deescalate" if down else "escalate"
+    number = None
+    if args and _CRISIS_REF.match(args[0]) and not args[0].isdigit():
+        number = _crisis_ref(args[0], verb)
+        args, rest = args[1:], rest[len(args[0]) :].strip()
+    severity_id = None
+    if args and (m := _SEVERITY.match(args[0])):
+        severity_id = f"sev{int(m.group(1))}"
+        if severity_id not in plan.severities:
+            raise UsageError(
+                f"This plan has no severity `{args[0][:10]}`.",
+                hint=f"Use one of: {', '.join(plan.severity_ids())}. Usage: {USAGE[verb]}",
+            )
+        rest = rest[len(args[0]) :].strip()
+    return SeverityChangeCommand(not down, number, severity_id, _limited(rest, MAX_SUMMARY, "reason"))
 
 
 def _crisis_ref(word: str, verb: str) -> int:

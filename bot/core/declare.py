@@ -27,6 +27,7 @@ from bot.core.errors import (
 )
 from bot.core.messages import Message
 from bot.core.models import Actor, Crisis, CrisisStatus, Step, StepStatus, TimelineEvent
+from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan
 from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PostedMessage
 
@@ -40,12 +41,22 @@ START_STEPS = (
     ("invite", "Invite the chain of command"),
     ("kickoff", "Post the kickoff message and playbook"),
     ("pin", "Pin the kickoff message"),
+    ("page", "Page the owners (with acknowledgement)"),
     ("announce", "Announce in the announcements channel"),
 )
 
 
 class Declarer:
-    def __init__(self, loaded: LoadedPlan, repo: CrisisRepository, chat: ChatPort, clock: Clock, owner: str) -> None:
+    def __init__(
+        self,
+        loaded: LoadedPlan,
+        repo: CrisisRepository,
+        chat: ChatPort,
+        clock: Clock,
+        owner: str,
+        paging: PagingService | None = None,
+    ) -> None:
+        self.paging = paging
         self.loaded = loaded
         self.plan = loaded.plan
         self.repo = repo
@@ -144,6 +155,7 @@ class Declarer:
         await self._step_if_pending(crisis, "kickoff", self._kickoff)
         if crisis.kickoff_message_id:
             await self._step_if_pending(crisis, "pin", self._pin)
+        await self._step_if_pending(crisis, "page", self._page)
 
     async def _step_if_pending(self, crisis: Crisis, key: str, work: Callable[[Crisis], Awaitable[str]]) -> None:
         if self._pending(crisis, key):
@@ -244,6 +256,13 @@ class Declarer:
         assert crisis.kickoff_message_id is not None
         await self.chat.pin(PostedMessage(crisis.room.id, crisis.kickoff_message_id))
         return "pinned"
+
+    async def _page(self, crisis: Crisis) -> str:
+        if self.paging is None:
+            return "pinged in the kickoff message"
+        roles = [a.role_id for a in crisis.assignments if a.paged]
+        pages = await self.paging.page_roles(crisis, roles, f"{crisis.key} declared at {crisis.severity_id.upper()}")
+        return f"{len(pages)} page(s) waiting for acknowledgement"
 
     async def _announce(self, crisis: Crisis) -> str:
         channel = self.plan.announcements_channel

@@ -12,6 +12,7 @@ from bot.core.frameworks import LintFinding, Network
 from bot.core.messages import Actions, Block, Button, Context, Header, Mention, Message, Paragraph, Strong, line
 from bot.core.models import Actor, Draft
 from bot.core.plan import Plan
+from bot.core.views import notice
 
 
 def _label(draft: Draft) -> str:
@@ -116,7 +117,3 @@ def published(draft: Draft) -> Message:
         summary=f"Draft #{draft.id} published",
         blocks=(Paragraph((line(Strong(f"Draft #{draft.id} published by {who}"), *where),)),),
     )
-
-
-def notice(text: str) -> Message:
-    return Message(summary=text, blocks=(Paragraph((line(text),)),))

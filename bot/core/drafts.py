@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from bot.core import draft_views
+from bot.core import draft_views, views
 from bot.core.chain_of_command import role_people
 from bot.core.commands import DraftCommand
 from bot.core.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
@@ -182,7 +182,7 @@ class DraftService:
         role_id = draft.reviewer_role
         if draft.status is not DraftStatus.IN_REVIEW or role_id is None:
             if draft.status is DraftStatus.APPROVED and draft.approved_by is not None:
-                return draft_views.notice(f"Draft #{draft_id} was already approved by {draft.approved_by.name}.")
+                return views.notice(f"Draft #{draft_id} was already approved by {draft.approved_by.name}.")
             raise ConflictError(f"Draft #{draft_id} is not waiting for review.")
         role = self.plan.roles[role_id]
         holders = role_people(self.plan, role_id)
@@ -206,7 +206,7 @@ class DraftService:
         if not await self.drafts.save_draft(draft, {DraftStatus.IN_REVIEW}):
             latest = await self.drafts.get_draft(draft_id)
             who = latest.approved_by.name if latest and latest.approved_by else "someone else"
-            return draft_views.notice(f"Draft #{draft_id} was already reviewed by {who}.")
+            return views.notice(f"Draft #{draft_id} was already reviewed by {who}.")
         verb = "approved" if approve else "asked for changes to"
         said = f": {note}" if note else ""
         await self._event(
@@ -223,12 +223,12 @@ class DraftService:
         if crisis.room is None:
             return message
         await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
-        return draft_views.notice(f"Thanks: you {verb} draft #{draft.id}; the war room thread has it.")
+        return views.notice(f"Thanks: you {verb} draft #{draft.id}; the war room thread has it.")
 
     async def publish(self, draft_id: int, actor: Actor, url: str | None = None) -> Message:
         draft, crisis = await self.get(draft_id)
         if draft.status is DraftStatus.PUBLISHED:
-            return draft_views.notice(f"Draft #{draft_id} is already marked published.")
+            return views.notice(f"Draft #{draft_id} is already marked published.")
         if draft.status is not DraftStatus.APPROVED or draft.approved_hash != text_hash(draft.text):
             raise ConflictError(f"Draft #{draft_id} is not approved in its current wording.", hint="Submit it first.")
         if url and not url.startswith(("https://", "http://")):
@@ -242,14 +242,14 @@ class DraftService:
         )
         draft.updated_at = now
         if not await self.drafts.save_draft(draft, {DraftStatus.APPROVED}):
-            return draft_views.notice(f"Draft #{draft_id} was marked published meanwhile.")
+            return views.notice(f"Draft #{draft_id} was marked published meanwhile.")
         where = f" at {url}" if url else ""
         await self._event(draft, actor, "draft_published", f"{actor.name} published draft #{draft.id}{where}", url=url)
         message = draft_views.published(draft)
         if crisis.room is None:
             return message
         await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
-        return draft_views.notice(f"Recorded: draft #{draft.id} is published. The timeline has it.")
+        return views.notice(f"Recorded: draft #{draft.id} is published. The timeline has it.")
 
     async def another_stage(self, draft_id: int, stage: str, actor: Actor) -> Message:
         draft, crisis = await self.get(draft_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -57,6 +57,8 @@ class Role(_Strict):
     description: str = ""
     people: list[Id] = Field(default_factory=list)
     groups: list[Id] = Field(default_factory=list)
+    # whose page an unacknowledged page climbs to once this role's people are exhausted
+    escalates_to: Id | None = None
 
 
 class SeverityLevel(_Strict):
@@ -68,6 +70,8 @@ class SeverityLevel(_Strict):
     page: list[Id] = Field(min_length=1)
     # who approves public replies at this level; none: the social team's own call
     approver: Id | None = None
+    # a page nobody acknowledges within this many minutes goes to the next person up
+    ack_timeout_minutes: int = Field(default=15, ge=1, le=1440)
 
 
 class Scenario(_Strict):
@@ -86,6 +90,14 @@ class WarRoomSettings(_Strict):
     private: bool = True
 
 
+class Permissions(_Strict):
+    """Who may change a crisis's course: ``anyone`` or ``lead`` (holders of the lead role)."""
+
+    escalate: Literal["anyone", "lead"] = "anyone"
+    deescalate: Literal["anyone", "lead"] = "lead"
+    resolve: Literal["anyone", "lead"] = "lead"
+
+
 class Plan(_Strict):
     """A whole crisis plan. Use :func:`load_plan`; it also checks every cross-reference."""
 
@@ -99,6 +111,7 @@ class Plan(_Strict):
     roles: dict[Id, Role] = Field(min_length=1)
     severities: dict[str, SeverityLevel] = Field(min_length=1)
     scenarios: dict[Id, Scenario] = Field(min_length=1)
+    permissions: Permissions = Permissions()
 
     def severity_ids(self) -> list[str]:
         """Severity ids from the most severe (sev1) to the least."""
@@ -254,6 +267,16 @@ def check_references(plan: Plan, doc: YamlDocument) -> list[DataIssue]:
             )
     need("role", plan.roles, plan.lead_role, ("lead_role",))
     for rid, role in plan.roles.items():
+        if role.escalates_to is not None:
+            need("role", plan.roles, role.escalates_to, ("roles", rid, "escalates_to"))
+            if _climbs_back(plan, rid):
+                issues.append(
+                    doc.issue(
+                        ("roles", rid, "escalates_to"),
+                        f"escalating from '{rid}' comes back to '{rid}': an unanswered page would loop",
+                        "end the ladder at a role with no escalates_to (usually the crisis lead)",
+                    )
+                )
         for i, pid in enumerate(role.people):
             need("person", plan.people, pid, ("roles", rid, "people", i))
         for i, gid in enumerate(role.groups):
@@ -310,3 +333,14 @@ def _duplicates(doc: YamlDocument, issues: list[DataIssue], ids: list[str], loc:
         if item in seen:
             issues.append(doc.issue((*loc, i), f"'{item}' is listed twice", "list each person once"))
         seen.add(item)
+
+
+def _climbs_back(plan: Plan, start: str) -> bool:
+    seen = {start}
+    current = plan.roles[start].escalates_to
+    while current is not None and current in plan.roles:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = plan.roles[current].escalates_to
+    return False

@@ -12,7 +12,18 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import Message
-from bot.core.models import Actor, Crisis, CrisisStatus, Draft, DraftStatus, Room, StepStatus, TimelineEvent
+from bot.core.models import (
+    Actor,
+    Crisis,
+    CrisisStatus,
+    Draft,
+    DraftStatus,
+    Page,
+    PageStatus,
+    Room,
+    StepStatus,
+    TimelineEvent,
+)
 from bot.core.plan import Person
 
 
@@ -60,6 +71,10 @@ class ChatPort(Protocol):
         ...
 
     async def pin(self, posted: PostedMessage) -> None: ...
+
+    async def notify(self, member: Member, message: Message) -> None:
+        """A direct message to one person (a page); raise ChatPlatformError if it cannot be sent."""
+        ...
 
     async def announce(self, channel_name: str, message: Message) -> PostedMessage:
         """Post in a shared channel named by the plan (e.g. crisis-announcements)."""
@@ -121,6 +136,26 @@ class DraftRepository(Protocol):
 
     async def save_draft(self, draft: Draft, expected: Collection[DraftStatus]) -> bool:
         """Save if the stored status is still one of ``expected``: of two clicks, one wins."""
+        ...
+
+
+class PageRepository(Protocol):
+    async def create_page(self, page: Page) -> Page: ...
+
+    async def get_page(self, page_id: int) -> Page | None: ...
+
+    async def pages_of(self, crisis_number: int, status: PageStatus | None = None) -> list[Page]: ...
+
+    async def claim_due(self, owner: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
+        """Take the lease on due open pages; pages leased by a live process are skipped."""
+        ...
+
+    async def advance(self, page: Page, owner: str) -> bool:
+        """Save position, due time and status if ``owner`` still holds the lease; release it."""
+        ...
+
+    async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:
+        """Acknowledge or cancel an open page; of two clicks, one wins."""
         ...
 
 

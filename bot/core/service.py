@@ -12,11 +12,14 @@ import uuid
 
 from bot.core import views
 from bot.core.commands import (
+    AckCommand,
     Command,
     DraftCommand,
     HelpCommand,
+    LeadCommand,
     ListCommand,
     ResolveCommand,
+    SeverityChangeCommand,
     StartCommand,
     StatusCommand,
     parse,
@@ -24,10 +27,12 @@ from bot.core.commands import (
 from bot.core.declare import Declarer, Progress
 from bot.core.drafts import DraftService
 from bot.core.errors import ConflictError, CrisisError, NotFoundError, UsageError
+from bot.core.ladder import Ladder
 from bot.core.messages import Message
 from bot.core.models import Actor, Crisis, CrisisStatus, Invocation, TimelineEvent
+from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan
-from bot.core.ports import ChatPort, Clock, CrisisRepository
+from bot.core.ports import ChatPort, Clock, CrisisRepository, PageRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class CrisisService:
         clock: Clock,
         owner: str | None = None,
         drafts: DraftService | None = None,
+        pages: PageRepository | None = None,
     ) -> None:
         self.loaded = loaded
         self.plan = loaded.plan
@@ -49,7 +55,9 @@ class CrisisService:
         self.clock = clock
         # names this process in leases, so replicas can tell whose unfinished work is whose
         self.owner = owner or f"crisisbot-{uuid.uuid4().hex[:12]}"
-        self.declarer = Declarer(loaded, repo, chat, clock, self.owner)
+        self.paging = PagingService(loaded, repo, pages, chat, clock) if pages is not None else None
+        self.ladder = Ladder(loaded, repo, chat, clock, self.paging) if self.paging is not None else None
+        self.declarer = Declarer(loaded, repo, chat, clock, self.owner, self.paging)
         self.drafts = drafts
 
     async def handle(self, inv: Invocation, progress: Progress | None = None) -> Message:
@@ -85,7 +93,21 @@ class CrisisService:
                 return views.help_message(self.plan, topic)
             case DraftCommand():
                 return await self.require_drafts().create(cmd, await self.find(None, inv.channel_id), inv.actor)
+            case SeverityChangeCommand():
+                crisis = await self.find(cmd.number, inv.channel_id)
+                return await self.require_ladder().change_severity(cmd, crisis, inv.actor)
+            case AckCommand(number=number):
+                crisis = await self.find(number, inv.channel_id)
+                return await self.require_ladder().paging.acknowledge(crisis, inv.actor)
+            case LeadCommand():
+                crisis = await self.find(cmd.number, inv.channel_id)
+                return await self.require_ladder().hand_over(cmd, crisis, inv.actor)
         raise UsageError("I don't know that command.", hint="Type /crisis help.")
+
+    def require_ladder(self) -> Ladder:
+        if self.ladder is None:
+            raise ConflictError("Paging and escalation are not set up here.")
+        return self.ladder
 
     def require_drafts(self) -> DraftService:
         if self.drafts is None:
@@ -95,6 +117,12 @@ class CrisisService:
     async def act(self, action_id: str, value: str, actor: Actor) -> Message:
         """A button press, on any platform; failures become a reply, as for commands."""
         try:
+            if action_id == "page_ack":
+                page = await self.require_ladder().paging.pages.get_page(int(value)) if value.isdigit() else None
+                crisis = await self.repo.get(page.crisis_number) if page else None
+                if page is None or crisis is None:
+                    raise NotFoundError("That page no longer exists.")
+                return await self.require_ladder().paging.acknowledge(crisis, actor, page.id)
             return await self.require_drafts().act(action_id, value, actor)
         except CrisisError as exc:
             return views.error(exc)
@@ -134,11 +162,15 @@ class CrisisService:
 
     async def resolve(self, cmd: ResolveCommand, inv: Invocation) -> Crisis:
         crisis = await self.find(cmd.number, inv.channel_id)
+        if self.ladder is not None and crisis.status is CrisisStatus.ACTIVE:
+            self.ladder.check("resolve", crisis, inv.actor)
         now = self.clock.now()
         summary = cmd.summary or None
         if crisis.number is None or not await self.repo.mark_resolved(crisis.number, now, inv.actor, summary):
             raise ConflictError(f"{crisis.key} was already resolved.", hint="Type /crisis list to see active crises.")
         crisis.status, crisis.resolved_at, crisis.resolved_by = CrisisStatus.RESOLVED, now, inv.actor
+        if self.paging is not None:
+            await self.paging.cancel_open(crisis, set(), inv.actor)
         crisis.resolution_summary = summary
         said = f": {cmd.summary}" if cmd.summary else ""
         await self.repo.add_event(

@@ -221,6 +221,11 @@ def started_reply(plan: Plan, crisis: Crisis) -> Message:
     return Message(summary=f"{crisis.key} declared", blocks=(Paragraph(tuple(lines)),))
 
 
+def notice(text: str) -> Message:
+    """A one-line reply."""
+    return Message(summary=text, blocks=(Paragraph((line(text),)),))
+
+
 def progress(text: str) -> Message:
     return Message(summary=text, blocks=(Context(line(text)),))
 

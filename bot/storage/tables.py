@@ -163,3 +163,28 @@ class DraftRow(SQLModel, table=True):
     published_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     published_url: str | None = None
+
+
+class PageRow(SQLModel, table=True):
+    """A page and its frozen ladder. ``due_at`` + the lease make it a durable timer that two
+    replicas can share: a due page is claimed by one of them, never both."""
+
+    __tablename__ = "page"
+    __table_args__ = (Index("ix_page_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    role_id: str
+    reason: str
+    chain: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json(nullable=False))
+    position: int = 0
+    timeout_minutes: int
+    status: str
+    created_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    due_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    acknowledged_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

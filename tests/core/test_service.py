@@ -63,7 +63,7 @@ async def test_start_runs_every_step_and_records_the_timeline(service: CrisisSer
     )
     assert crisis.key == f"CRISIS-{crisis.number:04d}"
     assert crisis.room_name == "crisis-20261125-delivery-delays-flood-our-mentions"
-    assert [s.status for s in crisis.steps] == [StepStatus.DONE] * 5
+    assert [s.status for s in crisis.steps] == [StepStatus.DONE] * 6
     assert "Declaring" in progress[0].plain_text()
 
     ws = service.chat.ws  # type: ignore[attr-defined]
@@ -141,7 +141,7 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     status = (await service.handle(inv("status", crisis.room.id if crisis.room else None))).plain_text()
     assert "Steps not done" in status
     assert "Pin the kickoff message: pending" in status
-    assert {s.key for s in crisis.unfinished_steps} == {"pin"}
+    assert {s.key for s in crisis.unfinished_steps} == {"pin", "page"}
 
     chat.crash_at = None
     restarted = CrisisService(loaded_plan, repo, chat, clock, owner="second-process")

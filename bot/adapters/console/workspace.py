@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.adapters.console import render
-from bot.core.errors import RoomNameTakenError
+from bot.core.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.messages import Actions, Button, Message
 from bot.core.models import Room
 from bot.core.plan import Plan
@@ -144,6 +144,11 @@ class ConsoleChat:
                 self.ws.say("📌 pinned in ", _room(channel.name), ": ", Text(post.message.summary))
                 return
         raise LookupError(f"no message {posted.message_id} in #{channel.name}")
+
+    async def notify(self, member: Member, message: Message) -> None:
+        if member.person_id in self.ws.unreachable:
+            raise ChatPlatformError(self.ws.unreachable[member.person_id])
+        self.ws.say("✉ direct message to ", Text(member.person.name), ": ", Text(message.summary))
 
     async def announce(self, channel_name: str, message: Message) -> PostedMessage:
         if channel_name not in self.ws.channels:

@@ -257,6 +257,15 @@ class SlackChat:
             if slack_error(exc) != "already_pinned":
                 raise self._platform_error("pin the kickoff message", exc) from None
 
+    async def notify(self, member: Member, message: Message) -> None:
+        """A DM from the bot (its Messages tab): chat.postMessage to the user id, no im: scope needed."""
+        if member.person_id not in self.user_ids:
+            await self._lookup(member)
+        uid = self.user_ids.get(member.person_id)
+        if uid is None:
+            raise ChatPlatformError(_reason(self.unresolved.get(member.person_id, "no_contact")))
+        await self.post(uid, message)
+
     async def announce(self, channel_name: str, message: Message) -> PostedMessage:
         return await self.post(f"#{channel_name.lstrip('#')}", message)
 

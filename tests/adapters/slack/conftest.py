@@ -16,6 +16,7 @@ from bot.core.plan import LoadedPlan
 from bot.core.service import CrisisService
 from bot.rendering import load_library
 from bot.storage.drafts import SqlDraftRepository
+from bot.storage.pages import SqlPageRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
@@ -43,7 +44,7 @@ async def fake(loaded_plan: LoadedPlan) -> AsyncIterator[FakeSlack]:
 async def store(sqlite_url: str) -> AsyncIterator[Storage]:
     """The Slack tests exercise the adapter; the service's SQL paths are covered on both backends elsewhere."""
     engine = create_async_db_engine(sqlite_url)
-    yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine))
+    yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine), SqlPageRepository(engine))
     await engine.dispose()
 
 

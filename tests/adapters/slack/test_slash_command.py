@@ -53,8 +53,12 @@ async def test_quick_path_builds_the_war_room(rig: SlackRig) -> None:
     await rig.chat.settle()
     assert room["topic"].startswith("CRISIS-0001 · SEV3")
 
-    [kickoff] = posted(rig, room["id"])
+    kickoff, *pages = posted(rig, room["id"])
     blocks = json.dumps(kickoff["blocks"])
+    assert len(pages) == 2, "sev3 pages the lead and the community manager, each with Acknowledge"
+    assert all("page_ack" in json.dumps(p["blocks"]) for p in pages)
+    dms = {c.args["channel"] for c in rig.fake.calls("chat.postMessage")}
+    assert {"U01AMELIE0", "U01SOFIA00"} <= dms, "each page is also a direct message"
     assert "First actions" in blocks
     assert "<@U01AMELIE0>" in blocks, "the lead is pinged with a real mention"
     assert "<@U01SOFIA00>" in kickoff["text"], "the notification text carries the pings"

@@ -1,0 +1,1 @@
+"""Durable timers: the loop that fires due pages, safe with several replicas."""
