@@ -139,8 +139,10 @@ class PagingService:
                 raise NotFoundError("That page no longer exists.")
             candidates = [page]
         else:
-            candidates = await self.pages.pages_of(crisis.number or 0, PageStatus.OPEN)
-            candidates = [p for p in candidates if self._may_ack(p, actor)] or candidates
+            # my own pages first; a lead acknowledging with no page of their own covers them all
+            open_pages = await self.pages.pages_of(crisis.number or 0, PageStatus.OPEN)
+            mine = [p for p in open_pages if p.current and p.current.person_id == actor.person_id]
+            candidates = mine or [p for p in open_pages if self._may_ack(p, actor)] or open_pages
         if not candidates:
             raise ConflictError(f"Nothing is waiting for an acknowledgement in {crisis.key}.")
         acked = []

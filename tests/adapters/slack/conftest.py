@@ -16,8 +16,8 @@ from bot.core.plan import LoadedPlan
 from bot.core.service import CrisisService
 from bot.rendering import load_library
 from bot.storage.drafts import SqlDraftRepository
-from bot.storage.pages import SqlPageRepository
 from bot.storage.engine import create_async_db_engine
+from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
 from tests.conftest import ROOT

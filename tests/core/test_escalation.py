@@ -1,0 +1,228 @@
+"""The chain of command in motion: escalation, pages, acknowledgements and durable timers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import timedelta
+
+import pytest
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
+from bot.core.clock import ManualClock
+from bot.core.commands import ResolveCommand, SeverityChangeCommand, StartCommand
+from bot.core.errors import ConflictError, PermissionDeniedError
+from bot.core.models import Actor, Crisis, Invocation, PageStatus
+from bot.core.plan import LoadedPlan
+from bot.core.service import CrisisService
+from bot.scheduler.loop import Scheduler
+from bot.storage.pages import SqlPageRepository
+from bot.storage.repository import SqlCrisisRepository
+
+
+class Rig:
+    def __init__(self, loaded: LoadedPlan, engine: AsyncEngine, clock: ManualClock, **unreachable: str) -> None:
+        self.loaded = loaded
+        self.clock = clock
+        self.repo = SqlCrisisRepository(engine)
+        self.pages = SqlPageRepository(engine)
+        self.ws = ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=140), unreachable=unreachable)
+        self.service = self.replica("replica-1")
+
+    def replica(self, owner: str) -> CrisisService:
+        return CrisisService(self.loaded, self.repo, ConsoleChat(self.ws), self.clock, owner=owner, pages=self.pages)
+
+    def scheduler(self, service: CrisisService | None = None) -> Scheduler:
+        service = service or self.service
+        assert service.paging is not None
+        return Scheduler(service.paging, self.pages, self.clock, service.owner)
+
+    def who(self, pid: str) -> Actor:
+        return Actor(platform_id=pid, name=self.loaded.plan.people[pid].name, person_id=pid)
+
+    def inv(self, text: str, pid: str, crisis: Crisis) -> Invocation:
+        return Invocation(actor=self.who(pid), text=text, channel_id=crisis.room.id if crisis.room else None)
+
+    async def said(self, crisis: Crisis) -> str:
+        return "\n".join(p.message.plain_text() for p in self.ws.channels[crisis.room_name].posts)
+
+    async def events(self, crisis: Crisis, kind: str) -> list[str]:
+        return [e.text for e in await self.repo.timeline(crisis.number or 0) if e.kind == kind]
+
+
+@pytest.fixture
+def rig(loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> Rig:
+    return Rig(loaded_plan, engine, clock)
+
+
+async def test_declaring_pages_the_primaries_with_acknowledge(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Late parcels"), rig.who("sofia"))
+    pages = await rig.pages.pages_of(crisis.number or 0)
+    assert {(p.role_id, p.chain[0].person_id) for p in pages} == {
+        ("crisis_lead", "amelie"),
+        ("community_manager", "sofia"),
+    }
+    assert all(p.timeout_minutes == 30 for p in pages), "sev3 waits 30 minutes"
+    assert "Paging @Amélie Laurent (Crisis lead)" in await rig.said(crisis)
+
+
+async def test_an_unanswered_page_climbs_to_the_backup_then_up_the_ladder(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Late parcels"), rig.who("amelie"))
+    await rig.service.handle(rig.inv("ack", "amelie", crisis))  # the lead answers; community manager does not
+    scheduler = rig.scheduler()
+    assert await scheduler.tick() == 0, "nothing is due before the timeout"
+    rig.clock.advance(minutes=31)
+    assert await scheduler.tick() == 1
+    said = await rig.said(crisis)
+    assert "No answer from Sofia Chen in 30 min: moving up." in said
+    assert "Paging @Théo Marchand (Community manager)" in said
+    rig.clock.advance(minutes=31)
+    await scheduler.tick()
+    assert "Paging @Amélie Laurent (Crisis lead)" in (await rig.said(crisis)).split("Théo Marchand")[-1]
+    rig.clock.advance(minutes=31)
+    await scheduler.tick()  # Marcus, the lead's backup
+    rig.clock.advance(minutes=31)
+    await scheduler.tick()
+    assert "Nobody acknowledged the page for Community manager" in await rig.said(crisis)
+    [page] = [p for p in await rig.pages.pages_of(crisis.number or 0) if p.role_id == "community_manager"]
+    assert page.status is PageStatus.EXHAUSTED
+    assert [t.person_id for t in page.chain] == ["sofia", "theo", "amelie", "marcus"]
+
+
+async def test_acknowledging_stops_the_chain_and_nobody_is_paged_again(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Bot swarm"), rig.who("amelie"))
+    [page] = await rig.pages.pages_of(crisis.number or 0)
+    reply = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
+    assert "acknowledged (Community manager)" in reply.plain_text()
+    again = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
+    assert "Already acknowledged by Sofia Chen" in again.plain_text()
+    rig.clock.advance(hours=3)
+    assert await rig.scheduler().tick() == 0
+    assert len(await rig.events(crisis, "paged")) == 1
+
+
+async def test_only_the_person_paged_or_a_lead_can_acknowledge(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Bot swarm"), rig.who("amelie"))
+    [page] = await rig.pages.pages_of(crisis.number or 0)
+    reply = await rig.service.act("page_ack", str(page.id), rig.who("jordan"))
+    assert "This page is for Sofia Chen" in reply.plain_text()
+    lead = await rig.service.act("page_ack", str(page.id), rig.who("marcus"))
+    assert "acknowledged" in lead.plain_text()
+
+
+async def test_escalating_invites_and_pages_what_the_new_severity_adds(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Shade cracks spreading"), rig.who("sofia"))
+    reply = (await rig.service.handle(rig.inv("escalate Journalist asking", "jordan", crisis))).plain_text()
+    assert "escalated CRISIS-0001 SEV3 → SEV2: Journalist asking" in reply
+    assert "Invited: @Nadia Haddad, @Claire Dubois" in reply
+    room = rig.ws.channels[crisis.room_name]
+    assert {"nadia", "claire"} <= set(room.members)
+    assert "executive_sponsor" not in {a.role_id for a in (await rig.repo.get(1) or crisis).assignments}
+    pages = await rig.pages.pages_of(crisis.number or 0)
+    assert [p.role_id for p in pages][-1] == "press"
+    assert pages[-1].timeout_minutes == 10, "the new severity's timeout"
+    top = (await rig.service.handle(rig.inv("escalate sev1 National press", "jordan", crisis))).plain_text()
+    assert "SEV2 → SEV1" in top
+    assert "Julien" in top, "executives come in at sev1 only"
+    refused = (await rig.service.handle(rig.inv("escalate", "jordan", crisis))).plain_text()
+    assert "already at SEV1, the most severe level" in refused
+    events = [e for e in await rig.repo.timeline(1) if e.kind == "escalated"]
+    assert [(e.data["from_severity"], e.data["to_severity"]) for e in events] == [("sev3", "sev2"), ("sev2", "sev1")]
+
+
+async def test_permissions_from_the_plan(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev2", "Press call"), rig.who("amelie"))
+    refused = (await rig.service.handle(rig.inv("deescalate", "sofia", crisis))).plain_text()
+    assert "Only the crisis lead can deescalate CRISIS-0001" in refused
+    down = (await rig.service.handle(rig.inv("deescalate Calmer now", "amelie", crisis))).plain_text()
+    assert "SEV2 → SEV3" in down
+    assert "Pages no longer needed at SEV3: Press & PR" in down
+    with pytest.raises(PermissionDeniedError, match="Only the crisis lead can resolve"):
+        await rig.service.resolve(ResolveCommand(1, ""), rig.inv("resolve", "jordan", crisis))
+    wrong_way = (await rig.service.handle(rig.inv("escalate sev4", "amelie", crisis))).plain_text()
+    assert "not a step up" in wrong_way
+    assert "/crisis deescalate sev4" in wrong_way
+
+
+async def test_lead_hand_over_and_take_over(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Hand over"), rig.who("amelie"))
+    refused = (await rig.service.handle(rig.inv("lead me", "sofia", crisis))).plain_text()
+    assert "Only the crisis lead" in refused
+    handed = (await rig.service.handle(rig.inv("lead @marcus", "amelie", crisis))).plain_text()
+    assert "Marcus Reid now leads CRISIS-0001" in handed
+    saved = await rig.repo.get(1)
+    assert saved is not None
+    assert saved.lead_person_id == "marcus"
+    taken = (await rig.service.handle(rig.inv("lead me", "amelie", crisis))).plain_text()
+    assert "Amélie Laurent now leads" in taken
+    open_lead_pages = [
+        p for p in await rig.pages.pages_of(1, PageStatus.OPEN) if p.role_id == rig.loaded.plan.lead_role
+    ]
+    assert open_lead_pages == [], "taking over answers the lead's page"
+
+
+async def test_resolved_crisis_cannot_be_escalated_and_its_pages_stop(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Gone quiet"), rig.who("amelie"))
+    await rig.service.resolve(ResolveCommand(1, "quiet"), rig.inv("resolve", "amelie", crisis))
+    assert await rig.pages.pages_of(1, PageStatus.OPEN) == []
+    reply = (await rig.service.handle(rig.inv("escalate CRISIS-0001", "amelie", crisis))).plain_text()
+    assert "CRISIS-0001 is resolved" in reply
+    reopened = await rig.repo.get(1)
+    assert reopened is not None
+    with pytest.raises(ConflictError):
+        await rig.service.require_ladder().change_severity(SeverityChangeCommand(True), reopened, rig.who("amelie"))
+
+
+async def test_a_person_who_cannot_be_reached_is_noted_and_the_chain_goes_on(
+    loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock
+) -> None:
+    rig = Rig(loaded_plan, engine, clock, sofia="no Slack account")
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Unreachable"), rig.who("amelie"))
+    assert "Could not send Sofia Chen a direct message (no Slack account); the page goes on." in await rig.said(crisis)
+    clock.advance(minutes=61)
+    assert await rig.scheduler().tick() == 1
+    assert "Paging @Théo Marchand" in await rig.said(crisis)
+
+
+async def test_a_restart_in_the_middle_of_a_timer_loses_nothing(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Restart"), rig.who("amelie"))
+    first = rig.scheduler()
+    rig.clock.advance(minutes=61)
+    claimed = await rig.pages.claim_due(first.owner, rig.clock.now(), rig.clock.now() + timedelta(minutes=2))
+    assert len(claimed) == 1  # the first process claims the page, then dies before firing it
+    restarted = rig.scheduler(rig.replica("replica-2"))
+    assert await restarted.tick() == 0, "the dead process's lease has not expired yet"
+    rig.clock.advance(minutes=3)
+    assert await restarted.tick() == 1
+    assert "Paging @Théo Marchand" in await rig.said(crisis)
+
+
+@pytest.mark.postgres
+async def test_two_replicas_fire_each_timer_exactly_once(
+    loaded_plan: LoadedPlan, pg_url: str, clock: ManualClock
+) -> None:
+    from bot.storage.engine import create_async_db_engine
+
+    engines = [create_async_db_engine(pg_url) for _ in range(2)]
+    try:
+        rigs = [Rig(loaded_plan, engine, clock) for engine in engines]
+        crises = 60
+        for i in range(crises):
+            await rigs[0].service.start(StartCommand("troll", "sev4", f"Storm {i}"), rigs[0].who("amelie"))
+        schedulers = [rigs[0].scheduler(rigs[0].replica("a")), rigs[1].scheduler(rigs[1].replica("b"))]
+        clock.advance(minutes=61)
+        # at most 6 pages a tick and 6 ticks each: neither replica can do all 60 alone
+        rounds = await asyncio.gather(*(s.tick(limit=6) for _ in range(6) for s in schedulers))
+        assert sum(rounds) == crises, "every due page moved once, whichever replica took it"
+        assert all(s.fired >= crises - 36 for s in schedulers), "both replicas did part of the work"
+        print(f"two replicas: {[s.fired for s in schedulers]} pages fired, {sum(rounds)} in all, {crises} due")
+        for number in range(1, crises + 1):
+            [page] = await rigs[0].pages.pages_of(number)
+            assert page.position == 1
+            paged = [e for e in await rigs[0].repo.timeline(number) if e.kind == "paged"]
+            assert len(paged) == 2, f"crisis {number}: one page at declaration, one climb"
+    finally:
+        for engine in engines:
+            await engine.dispose()
