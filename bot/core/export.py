@@ -23,6 +23,7 @@ from bot.core.plan import Plan
 from bot.core.summary import (
     Figures,
     draft_counts,
+    event_link,
     event_who,
     figures,
     path_label,
@@ -122,7 +123,12 @@ def to_markdown(
         else ("Resolved", "not yet"),
         ("Took", duration(t.to_resolved) if t.to_resolved is not None else "—"),
     ]
-    out = [f"# {crisis.key}: {md_text(crisis.title)}", "", f"Post-incident report for {md_text(plan.company)}.", ""]
+    out = [
+        f"# {crisis.key}: {md_text(crisis.title)}",
+        "",
+        f"Post-incident report for {md_text(plan.company)}. Times are UTC.",
+        "",
+    ]
     out += _table(("Crisis", crisis.key), ((label, md_cell(value)) for label, value in facts))
     for label, text in (("What happened", crisis.details), ("Resolution", crisis.resolution_summary)):
         if text:
@@ -152,7 +158,7 @@ def to_markdown(
         out += ["", *_draft(d)]
     out += ["", "## Timeline", ""]
     timeline = (
-        (iso(e.at), md_cell(event_who(e)), md_cell(e.kind.replace("_", " ")), md_cell(e.text))
+        (iso(e.at), md_cell(event_who(e)), md_cell(e.kind.replace("_", " ")), _what(e))
         for e in sorted(events, key=lambda e: utc(e.at))
     )
     out += _table(("Time (UTC)", "Who", "Event", "What"), timeline) if events else ["No events recorded."]
@@ -160,6 +166,11 @@ def to_markdown(
     for _, question, answer in _review(review):
         out += ["", f"### {md_text(question)}", "", *(md_lines(answer) if answer else [f"_{NOT_ANSWERED}_"])]
     return "\n".join(out) + "\n"
+
+
+def _what(event: TimelineEvent) -> str:
+    link = event_link(event)
+    return md_cell(event.text) + (f" ({md_link(link, 'link')})" if link else "")
 
 
 def _people(plan: Plan, fig: Figures) -> list[str]:

@@ -13,8 +13,8 @@ What is read from the timeline (event kind: data keys, all optional unless said)
   written in its text);
 - ``escalated`` / ``deescalated``: ``to_severity`` (required, else the event is only shown in the
   timeline), ``from_severity``, ``reason``;
-- ``note``: ``author`` (who wrote it, when someone else filed it); any event: ``permalink`` or
-  ``url`` for a link.
+- ``note``: ``author`` (who wrote it, when someone else filed it); any event: ``permalink``, a
+  link to the chat message it came from.
 Any other kind (``status_update``, ``paged``, ``lead_changed``...) is shown as it is written.
 """
 
@@ -235,11 +235,9 @@ def event_who(event: TimelineEvent) -> str:
 
 
 def event_link(event: TimelineEvent) -> str | None:
-    for key in ("permalink", "url"):
-        value = event.data.get(key)
-        if isinstance(value, str) and value.startswith(("https://", "http://")):
-            return value
-    return None
+    """The chat message an entry came from, if any (a published reply's link is in its text)."""
+    value = event.data.get("permalink")
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
 def draft_outcome(draft: Draft) -> str:
@@ -353,6 +351,6 @@ def _timeline_lines(events: Sequence[TimelineEvent]) -> list[Line]:
 
 
 def _event_line(event: TimelineEvent) -> Line:
-    link = event_link(event) if event.kind == "note" else None
+    link = event_link(event)
     tail = (" · ", Link(link, "link")) if link else ()
     return line(f"{utc(event.at):%H:%M} {event_who(event)}: {cut(event.text, MAX_LINE)}", *tail)

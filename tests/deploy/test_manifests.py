@@ -141,10 +141,10 @@ def test_background_color_is_a_hex_color(path: Path) -> None:
 def test_crisis_command_with_usage_hint(path: Path) -> None:
     command = crisis_command(load_yaml(path))
     hint = command.get("usage_hint", "")
-    for sub in ("start", "sev1..sev4", "status", "list", "resolve", "help"):
+    for sub in ("start", "sev1..sev4", "status", "list", "draft", "escalate", "ack", "lead", "resolve", "help"):
         assert sub in hint, f"the usage hint should mention {sub!r}"
     assert command["description"]
-    assert command["should_escape"] is False
+    assert command["should_escape"] is True, "mentions must arrive as user ids for /crisis lead @who"
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)

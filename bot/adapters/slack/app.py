@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 COMMAND = "/crisis"
 
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
 def unescape(text: str) -> str:
     """Slack sends ``&``, ``<`` and ``>`` escaped in command text; store what the person typed."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -47,10 +50,18 @@ class SlackHandlers:
 
     # -- /crisis ---------------------------------------------------------------------------
 
+    def command_text(self, body: dict[str, Any]) -> str:
+        """The text as typed; real @mentions (user ids, thanks to should_escape) become ``@person``."""
+
+        def person(match: re.Match[str]) -> str:
+            return f"@{self.chat.person_for(match.group(1)) or match.group(1)}"
+
+        return unescape(_MENTION.sub(person, str(body.get("text") or "")))
+
     async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Parsing is pure and fast, so mistakes are answered in the acknowledgement itself."""
         try:
-            command = parse(unescape(str(body.get("text") or "")), self.plan)
+            command = parse(self.command_text(body), self.plan)
         except UsageError as exc:
             message = views.error(exc)
             await ack(
@@ -64,9 +75,7 @@ class SlackHandlers:
 
     async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         actor = self.actor(body)
-        invocation = Invocation(
-            actor=actor, text=unescape(str(body.get("text") or "")), channel_id=body.get("channel_id")
-        )
+        invocation = Invocation(actor=actor, text=self.command_text(body), channel_id=body.get("channel_id"))
         try:
             command = parse(invocation.text, self.plan)
         except UsageError:
@@ -187,6 +196,7 @@ def build_app(service: CrisisService, chat: SlackChat, signing_secret: str) -> A
     app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
     app.view(START_CALLBACK)(ack=handlers.ack_start_form, lazy=[handlers.declare_from_form])
     app.action(re.compile(r"^draft_"))(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
+    app.action("page_ack")(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
     for callback in FORM_CALLBACKS:
         app.view(callback)(ack=handlers.drafts.ack_form, lazy=[handlers.drafts.on_form])
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,14 @@ def seed_workspace(fake: FakeSlack, loaded: LoadedPlan) -> None:
         fake.add_user(uid, pid, email=person.email, real_name=person.name)
     fake.add_channel(ANNOUNCE, members=[fake.bot_user_id])
     fake.add_channel("general", members=[fake.bot_user_id])
+
+
+def slack_escape(text: str) -> str:
+    """What Slack does to typed text: escape & < >, but send real mentions as <@U...|name>."""
+    parts = re.split(r"(<@[UW][A-Z0-9]+\|[a-z0-9._-]+>)", text)
+    return "".join(
+        p if i % 2 else p.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts)
+    )
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -74,7 +83,7 @@ class SlackClientSim:
                 "user_name": "amelie",
                 "command": "/crisis",
                 # Slack escapes these three in what the person typed before sending it
-                "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+                "text": slack_escape(text),
                 "response_url": response_url,
                 "trigger_id": trigger or f"trig.{len(self.sent)}.{time.monotonic_ns()}",
                 "api_app_id": "A0CRISIS",

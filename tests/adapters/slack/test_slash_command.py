@@ -258,3 +258,25 @@ async def test_an_unexpected_failure_still_gets_an_answer(rig: SlackRig, sqlite_
     reply = texts(rig.fake.responses(status_url))
     assert "Something went wrong on my side" in reply
     assert "/crisis status" in reply
+
+
+async def test_escalate_ack_and_lead_with_a_real_mention(rig: SlackRig) -> None:
+    _, _, url = await rig.slack.command("start complaint sev3 Escalation in Slack")
+    await declared(rig, url)
+    room = room_named(rig, "escalation-in-slack")
+    assert room is not None
+    page_cards = [m for m in posted(rig, room["id"]) if "page_ack" in json.dumps(m.get("blocks"))]
+    page_ids = [e["value"] for m in page_cards for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    _, _, ack_url = await rig.slack.click("page_ack", page_ids[0], user="U01AMELIE0", channel=room["id"])
+    await eventually(lambda: rig.fake.responses(ack_url))
+    assert "Thanks Amélie Laurent: acknowledged" in texts(rig.fake.responses(ack_url))
+
+    _, _, esc_url = await rig.slack.command("escalate Journalist called", user="U01JORDAN0", channel=room["id"])
+    await eventually(lambda: rig.fake.responses(esc_url))
+    assert "SEV3 → SEV2: Journalist called" in texts(rig.fake.responses(esc_url))
+    assert "U01NADIA00" in room["members"], "press joins at sev2"
+
+    # Slack sends a real mention as <@U...|name> because the manifest sets should_escape
+    _, _, lead_url = await rig.slack.command("lead <@U01MARCUS0|marcus>", channel=room["id"])
+    await eventually(lambda: rig.fake.responses(lead_url))
+    assert "Marcus Reid now leads CRISIS-0001" in texts(rig.fake.responses(lead_url))
