@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -110,29 +110,26 @@ async def bot_process(base_url: str) -> AsyncIterator[tuple[str, str]]:
 
 
 async def send(url: str, job: dict[str, list[str]], concurrency: int) -> None:
-    """Post ``job["warmup"]`` one by one, then ``job["bodies"]`` with ``concurrency`` in flight; print the timings."""
+    """Post the warm-up bodies, then time the others; ``concurrency`` in flight. Prints JSON."""
     latencies: list[float] = []
     errors = 0
-    todo = iter(job["bodies"])
     async with aiohttp.ClientSession() as session:
 
-        async def post(body: str) -> float:
+        async def worker(todo: Iterator[str]) -> None:
             nonlocal errors
-            headers = sign(body)  # signed when sent, as Slack does
-            sent = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as resp:
-                await resp.read()
-            errors += resp.status != 200
-            return time.perf_counter() - sent
-
-        async def worker() -> None:
             for body in todo:
-                latencies.append(await post(body))
+                headers = sign(body)  # signed when sent, as Slack does
+                sent = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                latencies.append(time.perf_counter() - sent)
+                errors += resp.status != 200
 
-        for body in job["warmup"]:
-            await post(body)
-        errors = 0
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        for bodies in (job["warmup"], job["bodies"]):  # warm-up: connections, code paths
+            latencies.clear()
+            errors = 0
+            todo = iter(bodies)
+            await asyncio.gather(*(worker(todo) for _ in range(concurrency)))
     print(json.dumps({"latencies": latencies, "errors": errors}))
 
 
@@ -144,17 +141,18 @@ class Recorder(SlackClientSim):
 
 
 async def timed_acks(
-    url: str, fake: FakeSlack, texts: Sequence[str], concurrency: int
+    url: str, fake: FakeSlack, texts: Sequence[str], args: argparse.Namespace
 ) -> tuple[list[float], int, list[str]]:
     """(ack latencies, non-200 count, response_urls) of ``texts``, sent by the sender process."""
+    warmup = ["help"] * args.concurrency
     async with aiohttp.ClientSession() as unused:
         recorder = Recorder(url, fake, unused)
-        urls = [(await recorder.command(text))[2] for text in ["help", *texts]]
-    proc = await child("--send", url, "--concurrency", str(concurrency))
-    job = {"warmup": recorder.sent[:1], "bodies": recorder.sent[1:]}
+        urls = [(await recorder.command(text))[2] for text in [*warmup, *texts]]
+    proc = await child("--send", url, "--concurrency", str(args.concurrency))
+    job = {"warmup": recorder.sent[: len(warmup)], "bodies": recorder.sent[len(warmup) :]}
     out, _ = await asyncio.wait_for(proc.communicate(json.dumps(job).encode()), 300)
     result = json.loads(out)
-    return result["latencies"], result["errors"], urls[1:]
+    return result["latencies"], result["errors"], urls[len(warmup) :]
 
 
 # -- Slack's side ------------------------------------------------------------------------------------
@@ -186,18 +184,15 @@ async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: flo
         await asyncio.sleep(poll)
 
 
-async def bench_acks(fake: FakeSlack, bot: SlackClientSim, bare: SlackClientSim, args: argparse.Namespace) -> None:
-    for sim in (bot, bare):  # warm-up: auth.test, connection pools, SQL statement caches
-        urls = [(await sim.command(text))[2] for text in ("help", "status", "start troll Bench warm-up")]
-        if sim is bot:
-            await replied(fake, urls[:2], 30, need=1)
-            await replied(fake, urls[2:], 30)
-    bare_lat, bare_err, _ = await timed_acks(
-        bare.app_url, fake, ["start troll Bench crisis"] * args.commands, args.concurrency
-    )
+async def bench_acks(fake: FakeSlack, bot: SlackClientSim, bare_url: str, args: argparse.Namespace) -> None:
+    # warm-up (each sender also warms up with --concurrency "help" commands): auth.test, SQL caches
+    urls = [(await bot.command(text))[2] for text in ("help", "status", "start troll Bench warm-up")]
+    await replied(fake, urls[:2], 30, need=1)
+    await replied(fake, urls[2:], 30)
+    bare_lat, bare_err, _ = await timed_acks(bare_url, fake, ["start troll Bench crisis"] * args.commands, args)
     texts = [f"start troll Bench crisis {n}" for n in range(args.commands)]
     began = time.monotonic()
-    bot_lat, bot_err, urls = await timed_acks(bot.app_url, fake, texts, args.concurrency)
+    bot_lat, bot_err, urls = await timed_acks(bot.app_url, fake, texts, args)
     done = await replied(fake, urls, 60 + args.commands * args.latency * 10)
     took = time.monotonic() - began
     print(f"\n1. Ack latency: {args.commands} signed /crisis requests, {args.concurrency} in flight (ms)")
@@ -253,9 +248,9 @@ async def main(args: argparse.Namespace) -> None:
     async with FakeSlack(valid_tokens=(BOT_TOKEN,), latency=args.latency) as fake:
         seed_workspace(fake, load_plan(PLAN_PATH))
         async with bot_process(fake.base_url) as (bot_url, bare_url), aiohttp.ClientSession() as session:
-            bot, bare = SlackClientSim(bot_url, fake, session), SlackClientSim(bare_url, fake, session)
+            bot = SlackClientSim(bot_url, fake, session)
             print(f"crisisbot Slack benchmark: Web API latency {args.latency * 1000:.0f} ms per call")
-            await bench_acks(fake, bot, bare, args)
+            await bench_acks(fake, bot, bare_url, args)
             await bench_declares(fake, bot, args)
 
 

@@ -86,6 +86,24 @@ class LeadCommand:
     number: int | None = None
 
 
+@dataclass(frozen=True)
+class NoteCommand:
+    """``update`` True: a status update for stakeholders; False: a note on the timeline."""
+
+    text: str
+    update: bool = False
+
+
+@dataclass(frozen=True)
+class ExportCommand:
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewCommand:
+    number: int | None = None
+
+
 Command = (
     StartCommand
     | StatusCommand
@@ -96,6 +114,9 @@ Command = (
     | SeverityChangeCommand
     | AckCommand
     | LeadCommand
+    | NoteCommand
+    | ExportCommand
+    | ReviewCommand
 )
 
 USAGE = {
@@ -108,6 +129,10 @@ USAGE = {
     "deescalate": "/crisis deescalate [sev1..sev4] [reason]",
     "ack": "/crisis ack",
     "lead": "/crisis lead me | @person",
+    "note": "/crisis note <text>",
+    "update": "/crisis update <what changed>",
+    "export": "/crisis export [CRISIS-0007]",
+    "review": "/crisis review [CRISIS-0007]",
     "help": "/crisis help [command]",
 }
 LIST_FILTERS = ("active", "resolved", "all")
@@ -141,6 +166,15 @@ def parse(text: str, plan: Plan) -> Command:
         return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
     if verb == "draft":
         return _parse_draft(rest, plan)
+    if verb in ("note", "update"):
+        if not rest:
+            raise UsageError(f"Say what to {'note' if verb == 'note' else 'update'}.", hint=f"Usage: {USAGE[verb]}")
+        return NoteCommand(_limited(rest, 3000, verb), update=verb == "update")
+    if verb in ("export", "review"):
+        if len(args) > 1:
+            _too_many(verb)
+        number = _crisis_ref(args[0], verb) if args else None
+        return ExportCommand(number) if verb == "export" else ReviewCommand(number)
     if verb in ("escalate", "deescalate", "de-escalate"):
         return _parse_severity_change(verb != "escalate", args, rest, plan)
     if verb in ("ack", "acknowledge"):

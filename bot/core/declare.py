@@ -30,6 +30,7 @@ from bot.core.models import Actor, Crisis, CrisisStatus, Step, StepStatus, Timel
 from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan
 from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PostedMessage
+from bot.core.timeline import next_update_due
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Message], Awaitable[None]]
@@ -97,6 +98,7 @@ class Declarer:
             room_name="",
             lead_person_id=roster.lead_person_id,
             assignments=roster.assignments,
+            next_update_due=next_update_due(self.plan, severity_id, now),
             steps=[Step(key=k, label=label, updated_at=now) for k, label in START_STEPS],
         )
         try:
@@ -105,7 +107,7 @@ class Declarer:
             await self._refuse_duplicate(keys[0])
             raise
         text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
-        await self._event(crisis, "declared", text, actor=actor)
+        await self._event(crisis, "declared", text, actor=actor, severity=severity_id)
         if progress is not None:
             await progress(views.progress(f"Declaring {crisis.key}: creating the war room and paging the owners..."))
         return await self.resume(crisis)

@@ -15,6 +15,7 @@ from bot.core.models import Actor, Assignment, Crisis, CrisisStatus, TimelineEve
 from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan, severity_rank
 from bot.core.ports import ChatPort, Clock, CrisisRepository, Member
+from bot.core.timeline import next_update_due
 
 
 class Ladder:
@@ -69,7 +70,10 @@ class Ladder:
             a.role_id for a in roster.assignments if a.paged and not (a.role_id in old and old[a.role_id].paged)
         ]
         crisis.severity_id, crisis.assignments = target, merged
-        await self.crises.update(crisis, {"severity_id", "assignments"})
+        cadence = next_update_due(self.plan, target, self.clock.now())
+        if cadence is not None and (crisis.next_update_due is None or cadence < crisis.next_update_due):
+            crisis.next_update_due = cadence  # a worse crisis wants news sooner, never later
+        await self.crises.update(crisis, {"severity_id", "assignments", "next_update_due"})
         said = f": {cmd.reason}" if cmd.reason else ""
         verb = "escalated" if cmd.up else "de-escalated"
         text = f"{actor.name} {verb} {crisis.key} {before.upper()} → {target.upper()}{said}"

@@ -108,6 +108,8 @@ class Crisis(BaseModel):
     assignments: list[Assignment] = Field(default_factory=list)
     unreachable: dict[str, str] = Field(default_factory=dict)
     kickoff_message_id: str | None = None
+    next_update_due: datetime | None = None
+    review: dict[str, str] = Field(default_factory=dict)
     resolved_at: datetime | None = None
     resolved_by: Actor | None = None
     resolution_summary: str | None = None

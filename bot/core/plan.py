@@ -72,6 +72,8 @@ class SeverityLevel(_Strict):
     approver: Id | None = None
     # a page nobody acknowledges within this many minutes goes to the next person up
     ack_timeout_minutes: int = Field(default=15, ge=1, le=1440)
+    # stakeholders expect a status update this often; none: no cadence at this level
+    update_every_minutes: int | None = Field(default=None, ge=5, le=10080)
 
 
 class Scenario(_Strict):

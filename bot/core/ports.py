@@ -112,6 +112,10 @@ class CrisisRepository(Protocol):
         """Take the lease on a crisis's unfinished steps; False while another process holds it."""
         ...
 
+    async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
+        """Active crises whose status update is overdue, each handed to one caller only."""
+        ...
+
     async def unfinished(self, limit: int = 100) -> list[Crisis]:
         """Active crises with start steps not done."""
         ...

@@ -7,18 +7,22 @@ routes, finds the crisis a command is about, and resolves.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 
-from bot.core import views
+from bot.core import export, views
 from bot.core.commands import (
     AckCommand,
     Command,
     DraftCommand,
+    ExportCommand,
     HelpCommand,
     LeadCommand,
     ListCommand,
+    NoteCommand,
     ResolveCommand,
+    ReviewCommand,
     SeverityChangeCommand,
     StartCommand,
     StatusCommand,
@@ -29,10 +33,12 @@ from bot.core.drafts import DraftService
 from bot.core.errors import ConflictError, CrisisError, NotFoundError, UsageError
 from bot.core.ladder import Ladder
 from bot.core.messages import Message
-from bot.core.models import Actor, Crisis, CrisisStatus, Invocation, TimelineEvent
+from bot.core.models import Actor, Crisis, CrisisStatus, Draft, Invocation, TimelineEvent
 from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan
 from bot.core.ports import ChatPort, Clock, CrisisRepository, PageRepository
+from bot.core.summary import summary_message
+from bot.core.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,7 @@ class CrisisService:
         self.ladder = Ladder(loaded, repo, chat, clock, self.paging) if self.paging is not None else None
         self.declarer = Declarer(loaded, repo, chat, clock, self.owner, self.paging)
         self.drafts = drafts
+        self.timeline = Timeline(loaded, repo, chat, clock)
 
     async def handle(self, inv: Invocation, progress: Progress | None = None) -> Message:
         """Parse and run one ``/crisis`` command; every failure becomes a reply, never silence."""
@@ -88,7 +95,8 @@ class CrisisService:
                 crises = await self.repo.list_crises(status)
                 return views.crisis_list(crises, which, self.clock.now())
             case ResolveCommand():
-                return views.resolved(await self.resolve(cmd, inv))
+                crisis = await self.resolve(cmd, inv)
+                return views.review_prompt(crisis, intro=f"{crisis.key} is resolved; the summary is posted.")
             case HelpCommand(topic=topic):
                 return views.help_message(self.plan, topic)
             case DraftCommand():
@@ -102,6 +110,14 @@ class CrisisService:
             case LeadCommand():
                 crisis = await self.find(cmd.number, inv.channel_id)
                 return await self.require_ladder().hand_over(cmd, crisis, inv.actor)
+            case NoteCommand(text=text, update=True):
+                return await self.timeline.status_update(await self.find(None, inv.channel_id), inv.actor, text)
+            case NoteCommand(text=text):
+                return await self.timeline.note(await self.find(None, inv.channel_id), inv.actor, text)
+            case ExportCommand(number=number):
+                return views.export_message(await self.export(await self.find(number, inv.channel_id), "md"))
+            case ReviewCommand(number=number):
+                return views.review_prompt(await self.find(number, inv.channel_id))
         raise UsageError("I don't know that command.", hint="Type /crisis help.")
 
     def require_ladder(self) -> Ladder:
@@ -115,14 +131,17 @@ class CrisisService:
         return self.drafts
 
     async def act(self, action_id: str, value: str, actor: Actor) -> Message:
-        """A button press, on any platform; failures become a reply, as for commands."""
+        """A button press, on any platform; failures become a reply, as for commands.
+
+        Buttons that need a form first (Edit, Answer the review ...) are handled by the adapter.
+        """
         try:
             if action_id == "page_ack":
                 page = await self.require_ladder().paging.pages.get_page(int(value)) if value.isdigit() else None
-                crisis = await self.repo.get(page.crisis_number) if page else None
-                if page is None or crisis is None:
+                paged = await self.repo.get(page.crisis_number) if page else None
+                if page is None or paged is None:
                     raise NotFoundError("That page no longer exists.")
-                return await self.require_ladder().paging.acknowledge(crisis, actor, page.id)
+                return await self.require_ladder().paging.acknowledge(paged, actor, page.id)
             return await self.require_drafts().act(action_id, value, actor)
         except CrisisError as exc:
             return views.error(exc)
@@ -138,6 +157,20 @@ class CrisisService:
     async def resume_unfinished(self) -> list[Crisis]:
         """Run at start-up: finish declarations that a crashed process left half done."""
         return await self.declarer.resume_unfinished()
+
+    async def history(self, crisis: Crisis) -> tuple[list[TimelineEvent], list[Draft]]:
+        events = await self.repo.timeline(crisis.number or 0)
+        drafts = await self.drafts.drafts.drafts_of(crisis.number or 0) if self.drafts else []
+        return events, drafts
+
+    async def export(self, crisis: Crisis, fmt: str) -> str:
+        """The post-incident report, Markdown or JSON, with everything on record."""
+        events, drafts = await self.history(crisis)
+        if fmt == "json":
+            return json.dumps(
+                export.to_json(self.plan, crisis, events, drafts, crisis.review), ensure_ascii=False, indent=2
+            )
+        return export.to_markdown(self.plan, crisis, events, drafts, crisis.review)
 
     async def find(self, number: int | None, channel_id: str | None) -> Crisis:
         """The crisis named, else the one whose war room this is, else the only active one."""
@@ -179,7 +212,8 @@ class CrisisService:
                 at=now, kind="resolved", actor=inv.actor, text=f"{inv.actor.name} resolved {crisis.key}{said}"
             ),
         )
-        message = views.resolved(crisis)
+        events, drafts = await self.history(crisis)
+        message = summary_message(self.plan, crisis, events, drafts, now)
         posts = [self.chat.announce(self.plan.announcements_channel, message)]
         if crisis.room is not None:
             posts.append(self.chat.post(crisis.room.id, message))

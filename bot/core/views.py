@@ -13,7 +13,9 @@ from bot.core import chain_of_command
 from bot.core.commands import help_text
 from bot.core.errors import CrisisError
 from bot.core.messages import (
+    Actions,
     Block,
+    Button,
     Checklist,
     ChecklistItem,
     Context,
@@ -219,6 +221,26 @@ def started_reply(plan: Plan, crisis: Crisis) -> Message:
         elif step.status is StepStatus.PENDING:
             lines.append(line(f"… {step.label}: not done yet"))
     return Message(summary=f"{crisis.key} declared", blocks=(Paragraph(tuple(lines)),))
+
+
+def review_prompt(crisis: Crisis, intro: str = "") -> Message:
+    """Asks for the three review questions; adapters open a form or ask them one by one."""
+    rows = [line(intro)] if intro else []
+    rows.append(line(Strong("Post-incident review: "), "what went well, what did not, what to change in the plan?"))
+    return Message(
+        summary=f"Review of {crisis.key}",
+        blocks=(
+            Paragraph(tuple(rows)),
+            Actions((Button("Answer the review", "review_open", str(crisis.number or ""), style="primary"),)),
+        ),
+    )
+
+
+def export_message(markdown: str) -> Message:
+    """The report as text; long reports are split by the adapters (threads in Slack)."""
+    return Message(
+        summary="Post-incident report", blocks=(Paragraph(tuple(line(row) for row in markdown.splitlines())),)
+    )
 
 
 def notice(text: str) -> Message:

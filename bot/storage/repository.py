@@ -142,6 +142,41 @@ class SqlCrisisRepository:
             await session.commit()
         return bool(result.rowcount)
 
+    async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
+        """Active crises whose status update is overdue and not yet reminded, each claimed once:
+        the conditional UPDATE records the due time reminded, so only one replica reminds."""
+        overdue = (
+            select(CrisisRow)
+            .where(
+                col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
+                col(CrisisRow.next_update_due) <= now,
+                or_(
+                    col(CrisisRow.update_reminded_for).is_(None),
+                    col(CrisisRow.update_reminded_for) < col(CrisisRow.next_update_due),
+                ),
+            )
+            .limit(limit)
+        )
+        claimed = []
+        async with self._sessions() as session:
+            for row in (await session.exec(overdue)).all():
+                take = (
+                    update(CrisisRow)
+                    .where(col(CrisisRow.id) == row.id, col(CrisisRow.next_update_due) == row.next_update_due)
+                    .where(
+                        or_(
+                            col(CrisisRow.update_reminded_for).is_(None),
+                            col(CrisisRow.update_reminded_for) < row.next_update_due,
+                        )
+                    )
+                    .values(update_reminded_for=row.next_update_due)
+                )
+                if (await session.exec(take)).rowcount:
+                    claimed.append(row)
+            await session.commit()
+            steps = await _steps_of(session, [_saved_id(r) for r in claimed])
+        return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in claimed]
+
     async def unfinished(self, limit: int = 100) -> list[Crisis]:
         """Active crises with a step not done, oldest first: the work a restart must finish."""
         pending = select(CrisisStepRow.crisis_id).where(col(CrisisStepRow.status) != StepStatus.DONE.value)
@@ -262,6 +297,8 @@ UPDATABLE = frozenset(
         "resolved_at",
         "resolved_by",
         "resolution_summary",
+        "next_update_due",
+        "review",
     }
 )
 
@@ -281,6 +318,8 @@ def _mutable_values(crisis: Crisis) -> dict[str, Any]:
         "resolved_at": crisis.resolved_at,
         "resolved_by": _dump(crisis.resolved_by) if crisis.resolved_by else None,
         "resolution_summary": crisis.resolution_summary,
+        "next_update_due": crisis.next_update_due,
+        "review": dict(crisis.review),
     }
 
 
@@ -319,6 +358,8 @@ def row_to_crisis(row: CrisisRow, steps: list[Step]) -> Crisis:
         resolved_at=row.resolved_at,
         resolved_by=Actor.model_validate(row.resolved_by) if row.resolved_by is not None else None,
         resolution_summary=row.resolution_summary,
+        next_update_due=row.next_update_due,
+        review=dict(row.review or {}),
         steps=steps,
     )
 

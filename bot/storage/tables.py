@@ -100,6 +100,10 @@ class CrisisRow(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     resolved_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
     resolution_summary: str | None = None
+    next_update_due: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # the due time a reminder was already sent for: one reminder per missed update, across replicas
+    update_reminded_for: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    review: dict[str, str] = Field(default_factory=dict, sa_column=_json(nullable=False))
     # which process is running this crisis's start steps, until when: a restarted or second
     # replica resumes unfinished steps only once the lease has expired
     lease_owner: str | None = None
@@ -188,3 +192,13 @@ class PageRow(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     lease_owner: str | None = None
     lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ProcessedEventRow(SQLModel, table=True):
+    """Slack event ids already handled: Slack retries an event it thinks was lost, and Bolt does
+    not de-duplicate (X-Slack-Retry-Num), so every replica checks here first."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=_timestamp(nullable=False))

@@ -141,7 +141,8 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     status = (await service.handle(inv("status", crisis.room.id if crisis.room else None))).plain_text()
     assert "Steps not done" in status
     assert "Pin the kickoff message: pending" in status
-    assert {s.key for s in crisis.unfinished_steps} == {"pin", "page"}
+    # the announcement runs beside the room set-up, so the crash may or may not have stopped it
+    assert {"pin", "page"} <= {s.key for s in crisis.unfinished_steps} <= {"pin", "page", "announce"}
 
     chat.crash_at = None
     restarted = CrisisService(loaded_plan, repo, chat, clock, owner="second-process")
@@ -232,7 +233,9 @@ async def test_resolve_closes_posts_and_cannot_happen_twice(service: CrisisServi
     resolved = await service.resolve(ResolveCommand(None, "Refunds sent"), inv("resolve"))
     assert resolved.status is CrisisStatus.RESOLVED
     ws = service.chat.ws  # type: ignore[attr-defined]
-    assert "resolved after 1h 35m" in ws.channels[crisis.room_name].posts[-1].message.plain_text()
+    summary = ws.channels[crisis.room_name].posts[-1].message
+    assert summary.summary.startswith(f"{crisis.key} resolved after 1h 35m")
+    assert "Took: 1h 35m" in summary.plain_text()
     with pytest.raises(ConflictError, match="already resolved"):
         await service.resolve(ResolveCommand(crisis.number, ""), inv("resolve"))
     listing = (await service.handle(inv("list resolved"))).plain_text()

@@ -180,7 +180,7 @@ async def test_status_list_resolve_and_help_in_slack(rig: SlackRig) -> None:
 
     _, _, resolve_url = await rig.slack.command("resolve Accounts reported and blocked", channel=room["id"])
     await eventually(lambda: rig.fake.responses(resolve_url))
-    assert "CRISIS-0001 resolved" in texts(rig.fake.responses(resolve_url))
+    assert "CRISIS-0001 is resolved" in texts(rig.fake.responses(resolve_url))
     assert any("resolved" in c.args.get("text", "") for c in rig.fake.calls("chat.postMessage"))
 
     status, ack, _ = await rig.slack.command("launch")

@@ -1,0 +1,27 @@
+"""Processed Slack event ids, so a retried event (X-Slack-Retry-Num) is handled once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage.tables import ProcessedEventRow
+
+
+class SqlProcessedEvents:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def first_time(self, event_id: str, at: datetime) -> bool:
+        """True the first time an id is seen, on any replica; the primary key decides."""
+        async with self._sessions() as session:
+            session.add(ProcessedEventRow(event_id=event_id, at=at))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        return True
