@@ -7,9 +7,10 @@ with the same clear list of problems and a non-zero exit code.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from bot import __version__, container
 from bot.config import Settings
 from bot.core.chain_of_command import resolve, role_people
 from bot.core.datafiles import DataFileError
+from bot.core.errors import CrisisError
 from bot.core.plan import LoadedPlan
 
 app = typer.Typer(
@@ -203,6 +205,72 @@ def serve(
         _run(run())
     except KeyboardInterrupt:
         err.print("stopped")
+
+
+@app.command("export")
+def export_crisis(
+    crisis: Annotated[str, typer.Argument(help="The crisis, e.g. CRISIS-0007.")],
+    fmt: Annotated[str, typer.Option("--format", help="md (Markdown) or json.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead.")] = None,
+) -> None:
+    """Write the post-incident report of a crisis: key times, escalations, drafts, timeline, review."""
+    from bot.core import export
+    from bot.core.commands import parse_crisis_ref
+
+    if fmt not in ("md", "json"):
+        err.print(Text("--format is md or json.", style="red"))
+        raise typer.Exit(2)
+    settings = _settings()
+    loaded = _plan(settings)
+    number = _crisis_number(crisis, parse_crisis_ref)
+
+    async def run() -> None:
+        async with container.storage(settings) as store:
+            found = await store.crises.get(number)
+            if found is None:
+                err.print(Text(f"There is no crisis CRISIS-{number:04d} in {settings.db_url()}.", style="red"))
+                raise typer.Exit(2)
+            events, drafts = await store.crises.timeline(number), await store.drafts.drafts_of(number)
+            if fmt == "json":
+                data = export.to_json(loaded.plan, found, events, drafts, found.review)
+                text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+            else:
+                text = export.to_markdown(loaded.plan, found, events, drafts, found.review)
+            if output is None:
+                sys.stdout.write(text)
+            else:
+                output.write_text(text, encoding="utf-8")
+                err.print(Text(f"Wrote {output}", style="green"))
+
+    _run(run())
+
+
+@app.command()
+def report() -> None:
+    """Across crises, per scenario and severity: count and median times to each milestone."""
+    from bot.core.report import report as build_report
+    from bot.core.report import report_markdown
+
+    settings = _settings()
+    loaded = _plan(settings)
+
+    async def run() -> None:
+        async with container.storage(settings) as store:
+            rows = []
+            for crisis in await store.crises.list_crises(limit=100_000):
+                number = crisis.number or 0
+                rows.append((crisis, await store.crises.timeline(number), await store.drafts.drafts_of(number)))
+            sys.stdout.write(report_markdown(loaded.plan, build_report(rows)))
+
+    _run(run())
+
+
+def _crisis_number(text: str, parse: Callable[[str], int]) -> int:
+    try:
+        return parse(text)
+    except CrisisError as exc:
+        err.print(Text(str(exc), style="red"))
+        raise typer.Exit(2) from None
 
 
 @app.command()

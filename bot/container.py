@@ -26,6 +26,7 @@ from bot.scheduler.loop import Scheduler
 from bot.storage import migrate
 from bot.storage.drafts import SqlDraftRepository
 from bot.storage.engine import create_async_db_engine
+from bot.storage.events import SqlProcessedEvents
 from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 
@@ -48,6 +49,7 @@ class Storage:
     crises: SqlCrisisRepository
     drafts: SqlDraftRepository
     pages: SqlPageRepository
+    events: SqlProcessedEvents
 
 
 def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
@@ -77,7 +79,12 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
             )
     engine = create_async_db_engine(url)
     try:
-        yield Storage(SqlCrisisRepository(engine), SqlDraftRepository(engine), SqlPageRepository(engine))
+        yield Storage(
+            SqlCrisisRepository(engine),
+            SqlDraftRepository(engine),
+            SqlPageRepository(engine),
+            SqlProcessedEvents(engine),
+        )
     finally:
         await engine.dispose()
 
@@ -94,7 +101,7 @@ def slack_bot(
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
     crisis_service = service(loaded, store, chat, renderer=renderer)
-    return build_app(crisis_service, chat, secret), crisis_service
+    return build_app(crisis_service, chat, secret, store.events), crisis_service
 
 
 def service(
@@ -113,7 +120,9 @@ def service(
 async def background(crisis_service: CrisisService, store: Storage, interval: float = 5.0) -> AsyncIterator[Scheduler]:
     """Run the escalation timers and finish half-done declarations while the bot serves."""
     assert crisis_service.paging is not None
-    scheduler = Scheduler(crisis_service.paging, store.pages, crisis_service.clock, crisis_service.owner)
+    scheduler = Scheduler(
+        crisis_service.paging, store.pages, crisis_service.clock, crisis_service.owner, crisis_service.timeline
+    )
     tasks = [
         asyncio.ensure_future(crisis_service.resume_unfinished()),
         asyncio.ensure_future(scheduler.run(interval)),

@@ -289,6 +289,11 @@ def _parse_severity_change(down: bool, args: list[str], rest: str, plan: Plan) -
     return SeverityChangeCommand(not down, number, severity_id, _limited(rest, MAX_SUMMARY, "reason"))
 
 
+def parse_crisis_ref(word: str) -> int:
+    """``CRISIS-0007``, ``crisis-7``, ``#7`` or ``7`` -> 7 (for the command line)."""
+    return _crisis_ref(word, "export")
+
+
 def _crisis_ref(word: str, verb: str) -> int:
     m = _CRISIS_REF.match(word)
     if not m:

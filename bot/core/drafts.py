@@ -73,7 +73,7 @@ class DraftService:
             )
         )
         await self._event(
-            draft, actor, "draft_created", f"{actor.name} drafted a {cmd.stage} reply (draft #{draft.id})"
+            draft, actor, "draft_created", f"{actor.name} drafted a reply, stage {cmd.stage} (draft #{draft.id})"
         )
         return self.card(draft, crisis)
 

@@ -48,11 +48,10 @@ class Timeline:
             )
         if len(text) > MAX_NOTE:
             raise UsageError(f"Keep a note under {MAX_NOTE} characters; add several if needed.")
-        said = f"{author}: " if author and author != actor.name else ""
-        data = {"permalink": permalink, "author": author} if permalink or author else {}
+        # the message's own author is kept apart from who filed it, so the export credits both
+        data = {k: v for k, v in (("permalink", permalink), ("author", author), ("filed_by", actor.name)) if v}
         await self.crises.add_event(
-            crisis.number or 0,
-            TimelineEvent(at=self.clock.now(), kind="note", text=f"{said}{text}", actor=actor, data=data),
+            crisis.number or 0, TimelineEvent(at=self.clock.now(), kind="note", text=text, actor=actor, data=data)
         )
         return views.notice(f"Added to the {crisis.key} timeline.")
 

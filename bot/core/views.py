@@ -223,6 +223,32 @@ def started_reply(plan: Plan, crisis: Crisis) -> Message:
     return Message(summary=f"{crisis.key} declared", blocks=(Paragraph(tuple(lines)),))
 
 
+def home(plan: Plan, active: Sequence[Crisis], resolved: Sequence[Crisis], now: datetime) -> Message:
+    """The App Home: what is burning now, and what was resolved lately."""
+    blocks: list[Block] = [Header("Active crises")]
+    if not active:
+        blocks.append(Paragraph((line("No active crisis. Calm seas."),)))
+    for c in active:
+        age = duration(now - c.declared_at)
+        blocks.append(
+            Paragraph(
+                (
+                    line(Strong(f"{c.key} · {severity_label(plan, c.severity_id)}"), " · ", c.title),
+                    line("Lead: ", *lead_line(plan, c), f" · open {age} · ", room_span(c)),
+                )
+            )
+        )
+    blocks.append(Divider())
+    blocks.append(Header("Recently resolved"))
+    if not resolved:
+        blocks.append(Paragraph((line("None yet."),)))
+    for c in resolved:
+        took = duration((c.resolved_at or now) - c.declared_at)
+        blocks.append(Paragraph((line(Strong(c.key), f" · {c.severity_id.upper()} · ", c.title, f" · took {took}"),)))
+    blocks.append(Context(line("Declare with /crisis start · all commands: /crisis help")))
+    return Message(summary="crisisbot home", blocks=tuple(blocks))
+
+
 def review_prompt(crisis: Crisis, intro: str = "") -> Message:
     """Asks for the three review questions; adapters open a form or ask them one by one."""
     rows = [line(intro)] if intro else []

@@ -1,4 +1,4 @@
-"""The scheduler: claim due pages, climb each one step, repeat.
+"""The scheduler: claim due pages, climb each one step, remind overdue status updates, repeat.
 
 Due times are rows in the database, so a restart loses no timer: whichever process runs the loop
 next claims what is due. Claims are leases (see :mod:`bot.storage.pages`): two replicas polling
@@ -14,13 +14,17 @@ from datetime import timedelta
 
 from bot.core.paging import PagingService
 from bot.core.ports import Clock, PageRepository
+from bot.core.timeline import Timeline
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 
 
 class Scheduler:
-    def __init__(self, paging: PagingService, pages: PageRepository, clock: Clock, owner: str) -> None:
+    def __init__(
+        self, paging: PagingService, pages: PageRepository, clock: Clock, owner: str, timeline: Timeline | None = None
+    ) -> None:
+        self.timeline = timeline
         self.paging = paging
         self.pages = pages
         self.clock = clock
@@ -38,6 +42,11 @@ class Scheduler:
             except Exception:  # one broken page must not stop the others; its lease expires, it is retried
                 log.exception("firing page %s failed", page.id)
         self.fired += moved
+        if self.timeline is not None:
+            try:
+                await self.timeline.remind_overdue()
+            except Exception:
+                log.exception("status update reminders failed")
         return moved
 
     async def run(self, interval: float = 5.0) -> None:

@@ -32,6 +32,8 @@ EVENTS_PATH = "/slack/events"
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "views.open": frozenset(),  # needs a trigger_id, no scope
+    "views.publish": frozenset(),  # the Home tab
+    "chat.getPermalink": frozenset(),  # links in timeline notes
     "chat.postMessage": frozenset({"chat:write"}),
     "conversations.create": frozenset({"channels:manage", "groups:write"}),
     "conversations.invite": frozenset({"channels:manage", "groups:write"}),
@@ -188,10 +190,14 @@ def test_every_slack_call_of_the_bot_has_its_scopes() -> None:
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
-def test_interactivity_enabled_and_no_events_yet(path: Path) -> None:
-    settings = load_yaml(path)["settings"]
+def test_interactivity_home_tab_and_the_one_event(path: Path) -> None:
+    manifest = load_yaml(path)
+    settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
-    assert "event_subscriptions" not in settings
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "add_to_timeline")
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
 
@@ -230,6 +236,7 @@ def test_both_manifests_describe_the_same_app(http_manifest: dict[str, Any], soc
         for command in stripped["features"]["slash_commands"]:
             command.pop("url", None)
         stripped["settings"]["interactivity"].pop("request_url", None)
+        stripped["settings"]["event_subscriptions"].pop("request_url", None)
         stripped["settings"].pop("socket_mode_enabled")
         return stripped
 

@@ -21,6 +21,7 @@ from bot.core.errors import CrisisError
 from bot.core.messages import Message, Paragraph, line
 from bot.core.models import Actor, Invocation
 from bot.core.service import CrisisService
+from bot.core.timeline import REVIEW_QUESTIONS
 
 WORKSPACE_HELP = """Workspace commands:
   /crisis <command>   talk to crisisbot (try /crisis help)
@@ -38,6 +39,8 @@ class Session:
     channel: str = "general"
     # a button that needs text first (Edit, Request changes, Mark as published): the next line
     awaiting: tuple[str, str] | None = None
+    # the review being answered: crisis number and the answers so far, one question a line
+    review: tuple[int, dict[str, str]] | None = None
 
 
 PROMPTS = {
@@ -115,6 +118,9 @@ class ConsoleApp:
         if self.session.awaiting is not None:
             await self._answer(text)
             return True
+        if self.session.review is not None:
+            await self._review_answer(text)
+            return True
         if text.isdigit() and self.ws.choices:
             await self._choose(int(text))
             return True
@@ -164,6 +170,10 @@ class ConsoleApp:
             self._notice(f"Choose between 1 and {len(self.ws.choices)}.")
             return
         button = self.ws.choices[number - 1]
+        if button.action_id == "review_open" and button.value.isdigit():
+            self.session.review = (int(button.value), {})
+            self._notice(f"{next(iter(REVIEW_QUESTIONS.values()))} (one line; empty to skip)")
+            return
         if button.action_id in PROMPTS:
             self.session.awaiting = (button.action_id, button.value)
             self._notice(PROMPTS[button.action_id])
@@ -171,6 +181,22 @@ class ConsoleApp:
         self.ws.show(
             await self.service.act(button.action_id, button.value, self.actor()), subtitle="only visible to you"
         )
+
+    async def _review_answer(self, text: str) -> None:
+        assert self.session.review is not None
+        number, answers = self.session.review
+        keys = list(REVIEW_QUESTIONS)
+        answers[keys[len(answers)]] = text
+        if len(answers) < len(keys):
+            self._notice(f"{REVIEW_QUESTIONS[keys[len(answers)]]} (one line; empty to skip)")
+            return
+        self.session.review = None
+        try:
+            crisis = await self.service.find(number, None)
+            reply = await self.service.timeline.save_review(crisis, self.actor(), answers)
+        except CrisisError as exc:
+            reply = views.error(exc)
+        self.ws.show(reply, subtitle="only visible to you")
 
     async def _answer(self, text: str) -> None:
         """The text a pending button asked for (a script can answer on its next line)."""

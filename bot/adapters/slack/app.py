@@ -18,13 +18,24 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.chat import SlackChat, slack_error
 from bot.adapters.slack.draft_handlers import FORM_CALLBACKS, DraftHandlers
+from bot.adapters.slack.home import REVIEW_CALLBACK, SHORTCUT, EventLog, HomeAndTimeline
 from bot.adapters.slack.modals import START_CALLBACK, ModalContext, read_submission, start_modal
 from bot.core import views
-from bot.core.commands import DraftCommand, StartCommand, parse
+from bot.core.commands import (
+    DraftCommand,
+    ExportCommand,
+    LeadCommand,
+    NoteCommand,
+    ResolveCommand,
+    ReviewCommand,
+    SeverityChangeCommand,
+    StartCommand,
+    parse,
+)
 from bot.core.errors import AlreadyDeclaredError, CrisisError, UsageError
 from bot.core.frameworks import MissingVariablesError
 from bot.core.messages import Message
-from bot.core.models import Actor, Invocation
+from bot.core.models import Actor, CrisisStatus, Invocation
 from bot.core.service import CrisisService
 
 log = logging.getLogger(__name__)
@@ -42,11 +53,12 @@ def unescape(text: str) -> str:
 class SlackHandlers:
     """Listeners, kept as methods so that tests and the benchmark build the very same app."""
 
-    def __init__(self, service: CrisisService, chat: SlackChat) -> None:
+    def __init__(self, service: CrisisService, chat: SlackChat, events: EventLog | None = None) -> None:
         self.service = service
         self.chat = chat
         self.plan = service.plan
         self.drafts = DraftHandlers(self)
+        self.home = HomeAndTimeline(self, events)
 
     # -- /crisis ---------------------------------------------------------------------------
 
@@ -65,7 +77,7 @@ class SlackHandlers:
         except UsageError as exc:
             message = views.error(exc)
             await ack(
-                text=self.chat.renderer.fallback(message), blocks=self._blocks(message), response_type="ephemeral"
+                text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral"
             )
             return
         if isinstance(command, StartCommand) and command.title is not None:
@@ -104,8 +116,38 @@ class SlackHandlers:
         async def progress(message: Message) -> None:
             await self.reply(respond, message)
 
+        if isinstance(command, ExportCommand):
+            await self.reply(respond, await self.post_export(command, invocation))
+            return
         # handle() turns every failure, expected or not, into a reply: nobody is left waiting
         await self.reply(respond, await self.service.handle(invocation, progress))
+        if isinstance(command, ResolveCommand | ReviewCommand):
+            await self.try_review_form(client, body, command, invocation)
+        if isinstance(command, StartCommand | ResolveCommand | SeverityChangeCommand | LeadCommand | NoteCommand):
+            await self.home.refresh(client)
+
+    async def post_export(self, command: ExportCommand, invocation: Invocation) -> Message:
+        """The report goes in the war room's thread (Slack splits nothing for us: we post it all)."""
+        try:
+            crisis = await self.service.find(command.number, invocation.channel_id)
+            report = await self.service.export(crisis, "md")
+            if crisis.room is None:
+                return views.export_message(report)
+            await self.chat.post(crisis.room.id, views.export_message(report), thread_id=crisis.kickoff_message_id)
+        except CrisisError as exc:
+            return views.error(exc)
+        return views.notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
+
+    async def try_review_form(
+        self, client: AsyncWebClient, body: dict[str, Any], command: ResolveCommand | ReviewCommand, inv: Invocation
+    ) -> None:
+        """Open the review form at once when the trigger is still fresh; the button is the fallback."""
+        try:
+            crisis = await self.service.find(command.number, inv.channel_id)
+            if crisis.status is CrisisStatus.RESOLVED and crisis.number is not None:
+                await self.home.open_review(client, body.get("trigger_id"), crisis.number)
+        except Exception as exc:
+            log.info("review form not opened (the reply's button still works): %s", exc)
 
     async def open_start_form(self, client: AsyncWebClient, body: dict[str, Any], command: StartCommand) -> None:
         context = ModalContext(channel_id=body.get("channel_id"), response_url=body.get("response_url"))
@@ -167,18 +209,18 @@ class SlackHandlers:
             name = str(body.get("user_name") or user.get("name") or user.get("username") or user_id)
         return Actor(platform_id=user_id, name=name, person_id=person_id)
 
-    def _blocks(self, message: Message) -> list[dict[str, Any]]:
+    def blocks_of(self, message: Message) -> list[dict[str, Any]]:
         """An ephemeral reply is one message: the first 50 blocks (replies are far shorter)."""
         return [b.to_dict() for b in self.chat.renderer.messages(message)[0]]
 
     async def reply(self, respond: AsyncRespond, message: Message) -> None:
         await respond(
-            text=self.chat.renderer.fallback(message), blocks=self._blocks(message), response_type="ephemeral"
+            text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral"
         )
 
     async def notify(self, client: AsyncWebClient, context: ModalContext, actor: Actor, message: Message) -> None:
         """Answer a form: through the command's response_url when there is one, else by DM."""
-        blocks = self._blocks(message)
+        blocks = self.blocks_of(message)
         text = self.chat.renderer.fallback(message)
         if context.response_url:
             webhook = AsyncWebhookClient(context.response_url)
@@ -189,14 +231,19 @@ class SlackHandlers:
         await client.chat_postMessage(channel=actor.platform_id, text=text, blocks=blocks)
 
 
-def build_app(service: CrisisService, chat: SlackChat, signing_secret: str) -> AsyncApp:
+def build_app(service: CrisisService, chat: SlackChat, signing_secret: str, events: EventLog | None = None) -> AsyncApp:
     """The Bolt app over ``chat.client`` (whose base URL and retry handlers the caller chose)."""
     app = AsyncApp(client=chat.client, signing_secret=signing_secret, process_before_response=False)
-    handlers = SlackHandlers(service, chat)
+    handlers = SlackHandlers(service, chat, events)
+    app.use(handlers.home.skip_retries)
     app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
     app.view(START_CALLBACK)(ack=handlers.ack_start_form, lazy=[handlers.declare_from_form])
     app.action(re.compile(r"^draft_"))(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
     app.action("page_ack")(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
+    app.action("review_open")(ack=handlers.home.ack, lazy=[handlers.home.on_review_button])
+    app.view(REVIEW_CALLBACK)(ack=handlers.home.ack, lazy=[handlers.home.on_review_form])
+    app.shortcut(SHORTCUT)(ack=handlers.home.ack, lazy=[handlers.home.add_to_timeline])
+    app.event("app_home_opened")(handlers.home.home_opened)
     for callback in FORM_CALLBACKS:
         app.view(callback)(ack=handlers.drafts.ack_form, lazy=[handlers.drafts.on_form])
     return app

@@ -111,6 +111,40 @@ class SlackClientSim:
         status, ack = await self.post(urlencode({"payload": json.dumps(payload)}))
         return status, ack, response_url
 
+    async def event(self, event: dict[str, Any], event_id: str, retry: int = 0) -> int:
+        """An Events API callback (JSON), optionally marked as Slack's retry number ``retry``."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": self.fake.team_id,
+                "api_app_id": "A0CRISIS",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        headers = {**sign(body), "Content-Type": "application/json"}
+        if retry:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+        status, _ = await self.post(body, headers)
+        return status
+
+    async def shortcut(self, callback_id: str, channel: str, message: dict[str, Any], *, user: str) -> str:
+        """A message shortcut on ``message``; returns the response_url the app answers at."""
+        response_url = self.fake.response_url()
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": self.fake.team_id},
+            "user": {"id": user, "name": user.lower()},
+            "channel": {"id": channel},
+            "message": message,
+            "response_url": response_url,
+            "trigger_id": f"trig.shortcut.{time.monotonic_ns()}",
+        }
+        await self.post(urlencode({"payload": json.dumps(payload)}))
+        return response_url
+
     async def submit_view(self, view: dict[str, Any], *, user: str = "U01AMELIE0") -> tuple[int, str]:
         payload = {
             "type": "view_submission",
