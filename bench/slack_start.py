@@ -218,6 +218,14 @@ def dependent_chain(calls: Sequence[Call], latency: float) -> list[Call]:
     return max(chains, key=len, default=[])
 
 
+def where(call: Call) -> str:
+    """Which kind of conversation a chat.postMessage went to."""
+    if call.method != "chat.postMessage":
+        return ""
+    channel = str(call.args.get("channel"))
+    return "(DM)" if channel[:1] in "UW" else f"({channel})" if channel.startswith("#") else "(room)"
+
+
 async def bench_declares(fake: FakeSlack, bot: SlackClientSim, args: argparse.Namespace) -> None:
     latency = args.latency
     ready: list[float] = []
@@ -241,9 +249,10 @@ async def bench_declares(fake: FakeSlack, bot: SlackClientSim, args: argparse.Na
     print(f"\n2. Declare to war room ready: {len(ready)} sequential /crisis start complaint sev3 (ms)")
     trips = f"{len(CHAIN)} dependent Slack round trips x {latency * 1000:.0f} ms"
     print(f"   critical path: {trips} = {critical * 1000:.0f} ms")
-    print(f"     ({' -> '.join(CHAIN)}: each needs the one before; announce, topic, purpose,")
-    print("      auth.test, e-mail lookups, page cards and DMs need at most the room and the kickoff)")
-    print(f"   observed: {len(chain)} round trips one after another: {' -> '.join(c.method for c in chain)}")
+    print(f"     {' -> '.join(CHAIN)}: each needs the one before; announce, topic, purpose,")
+    print("     auth.test, e-mail lookups, page cards and DMs need at most the room and the kickoff")
+    print(f"   observed: {len(chain)} round trips one after another (last declare):")
+    print("     " + " -> ".join(f"{c.method}{where(c)}" for c in chain))
     print(f"   {'':<34}{'p50':>9}{'p90':>9}{'max':>9}")
     print(row("send -> final reply (ready)", ready, 0.9))
     print(row("send -> last Slack call answered", last_answer, 0.9))

@@ -226,3 +226,25 @@ async def test_two_replicas_fire_each_timer_exactly_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_overdue_status_updates_are_reminded_once(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Quiet update"), rig.who("amelie"))
+    assert crisis.next_update_due == rig.clock.now() + timedelta(minutes=120), "sev3: an update every two hours"
+    scheduler = Scheduler(rig.service.paging, rig.pages, rig.clock, "replica-1", rig.service.timeline)  # type: ignore[arg-type]
+    other = Scheduler(rig.service.paging, rig.pages, rig.clock, "replica-2", rig.service.timeline)  # type: ignore[arg-type]
+    rig.clock.advance(minutes=100)
+    await rig.service.handle(rig.inv("update Carrier found the pallet", "amelie", crisis))
+    rig.clock.advance(minutes=100)
+    await asyncio.gather(scheduler.tick(), other.tick())
+    assert await rig.events(crisis, "update_overdue") == [], "the update reset the clock"
+    rig.clock.advance(minutes=30)
+    await asyncio.gather(scheduler.tick(), other.tick())
+    await asyncio.gather(scheduler.tick(), other.tick())
+    assert len(await rig.events(crisis, "update_overdue")) == 1, "one reminder, whichever replica sent it"
+    assert "post one with /crisis update" in await rig.said(crisis)
+    rig.clock.advance(minutes=1)
+    await rig.service.handle(rig.inv("update Replacements shipped", "amelie", crisis))
+    rig.clock.advance(minutes=121)
+    await scheduler.tick()
+    assert len(await rig.events(crisis, "update_overdue")) == 2, "the next missed update is reminded again"

@@ -90,8 +90,9 @@ class ConsoleApp:
     async def run_lines(self, lines: Iterable[str], echo: bool = True) -> None:
         for raw in lines:
             text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
+            waiting = self.session.awaiting is not None or self.session.review is not None
+            if (not text and not waiting) or text.startswith("#"):
+                continue  # an empty line still answers a question the console asked
             if echo:
                 self.console.print(Text(self.prompt() + text, style="bold"))
             if not await self.handle(text):
@@ -110,7 +111,8 @@ class ConsoleApp:
             except (EOFError, KeyboardInterrupt):
                 self.console.print()
                 return
-            if text.strip():
+            waiting = self.session.awaiting is not None or self.session.review is not None
+            if text.strip() or waiting:
                 yield text.strip()
 
     async def handle(self, text: str) -> bool:

@@ -175,3 +175,41 @@ def test_drafts_with_numbered_choices_and_review(env: dict[str, str]) -> None:
     assert "Only Crisis lead (Amélie Laurent, Marcus Reid) can review" in out
     assert "Approved by Marcus Reid" in out
     assert "Draft #1 published by Marcus Reid" in out
+
+
+def test_note_update_resolve_review_and_export(env: dict[str, str], tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/crisis start complaint sev3 Lamp recall rumour",
+            "/crisis note Supplier says no recall planned",
+            "/crisis update Rumour denied by the supplier; monitoring",
+            "/crisis resolve Rumour died down",
+            "1",
+            "Fast denial",
+            "",
+            "Add the supplier to the plan",
+        ]
+    )
+    out = run_console(script + "\n")
+    assert "Added to the CRISIS-0001 timeline" in out
+    assert "CRISIS-0001 update · Lamp recall rumour" in out
+    assert "CRISIS-0001 resolved: Lamp recall rumour" in out
+    assert "What went well?" in out
+    assert "the review of CRISIS-0001 is saved" in out
+
+    report = tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["export", "CRISIS-0001", "--output", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text(encoding="utf-8")
+    assert "Supplier says no recall planned" in text
+    assert "Fast denial" in text
+    assert "Add the supplier to the plan" in text
+    as_json = CliRunner().invoke(app, ["export", "#1", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert '"went_well": "Fast denial"' in as_json.output
+    missing = CliRunner().invoke(app, ["export", "CRISIS-0042"])
+    assert missing.exit_code == 2
+    assert "There is no crisis CRISIS-0042" in missing.output
+    summary = CliRunner().invoke(app, ["report"])
+    assert summary.exit_code == 0, summary.output
+    assert "Customer complaint" in summary.output
