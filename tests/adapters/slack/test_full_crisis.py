@@ -115,7 +115,7 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
         "1 draft: 1 published",
     ):
         assert figure in text, f"{figure!r} not in the summary"
-    assert rig.fake.count("views.open") >= 1, "the review form opened right after resolving"
+    await eventually(lambda: rig.fake.count("views.open") >= 1)  # the review form, right after resolving
 
     crisis = await rig.service.repo.get(1)
     assert crisis is not None
