@@ -10,17 +10,17 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.models import Actor, Draft, DraftStatus
+from bot.storage.sessions import changed_rows, sessions
 from bot.storage.tables import DraftRow
 
 
 class SqlDraftRepository:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = sessions(engine)
 
     async def create_draft(self, draft: Draft) -> Draft:
         row = DraftRow(crisis_id=draft.crisis_number, **_values(draft))
@@ -45,10 +45,7 @@ class SqlDraftRepository:
             .where(col(DraftRow.id) == draft.id, col(DraftRow.status).in_([s.value for s in expected]))
             .values(**_values(draft))
         )
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        return bool(result.rowcount)
+        return bool(await changed_rows(self._sessions, query))
 
 
 def _actor(actor: Actor | None) -> dict[str, Any] | None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.sessions import sessions
 from bot.storage.tables import ProcessedEventRow
 
 
 class SqlProcessedEvents:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = sessions(engine)
 
     async def first_time(self, event_id: str, at: datetime) -> bool:
         """True the first time an id is seen, on any replica; the primary key decides."""

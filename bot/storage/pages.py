@@ -12,17 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.models import Actor, Page, PageStatus, PageTarget
+from bot.storage.sessions import changed_rows, sessions
 from bot.storage.tables import PageRow
 
 
 class SqlPageRepository:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = sessions(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
     async def create_page(self, page: Page) -> Page:
@@ -88,10 +88,7 @@ class SqlPageRepository:
                 lease_until=None,
             )
         )
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        return bool(result.rowcount)
+        return bool(await changed_rows(self._sessions, query))
 
     async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:
         query = (
@@ -105,10 +102,7 @@ class SqlPageRepository:
                 lease_until=None,
             )
         )
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        return bool(result.rowcount)
+        return bool(await changed_rows(self._sessions, query))
 
 
 def _values(page: Page) -> dict[str, Any]:

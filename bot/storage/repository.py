@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +29,7 @@ from bot.core.models import (
     StepStatus,
     TimelineEvent,
 )
+from bot.storage.sessions import changed_rows, sessions
 from bot.storage.tables import (
     REQUEST_KEY_CONSTRAINT,
     ROOM_NAME_CONSTRAINT,
@@ -42,7 +43,7 @@ class SqlCrisisRepository:
     """Crises, their steps and timelines in SQL; the crisis number is the row id."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._sessions = sessions(engine)
 
     async def create(
         self, crisis: Crisis, lease_owner: str | None = None, lease_until: datetime | None = None
@@ -122,10 +123,7 @@ class SqlCrisisRepository:
                 status=CrisisStatus.RESOLVED.value, resolved_at=at, resolved_by=_dump(by), resolution_summary=summary
             )
         )
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        return bool(result.rowcount)
+        return bool(await changed_rows(self._sessions, query))
 
     async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
         """Take the lease on a crisis's unfinished steps unless another live process holds it.
@@ -137,10 +135,7 @@ class SqlCrisisRepository:
             col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, col(CrisisRow.lease_owner) == owner
         )
         query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=owner, lease_until=until)
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        return bool(result.rowcount)
+        return bool(await changed_rows(self._sessions, query))
 
     async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
         """Active crises whose status update is overdue and not yet reminded, each claimed once:
@@ -197,10 +192,7 @@ class SqlCrisisRepository:
             .where(col(CrisisStepRow.crisis_id) == number, col(CrisisStepRow.key) == key)
             .values(status=status.value, detail=detail, updated_at=at)
         )
-        async with self._sessions() as session:
-            result = await session.exec(query)
-            await session.commit()
-        _check_found(result.rowcount, f"step {key!r} of crisis {number}")
+        _check_found(await changed_rows(self._sessions, query), f"step {key!r} of crisis {number}")
 
     async def add_event(self, number: int, event: TimelineEvent) -> None:
         async with self._sessions() as session:

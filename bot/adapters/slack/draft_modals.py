@@ -7,14 +7,14 @@ response_url of the card it came from so the card can be updated in place).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject, UrlInputElement
 from slack_sdk.models.views import View
 
+from bot.adapters.slack import metadata
 from bot.adapters.slack.blocks import cut
 from bot.core.frameworks import Framework
 
@@ -35,17 +35,11 @@ class DraftContext:
     lang: str | None = None
 
     def dump(self) -> str:
-        return json.dumps(asdict(self))
+        return metadata.dump(self)
 
     @classmethod
     def load(cls, raw: str | None) -> DraftContext:
-        try:
-            data = json.loads(raw or "{}")
-        except json.JSONDecodeError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return metadata.load(cls, raw)
 
 
 def _modal(callback: str, title: str, submit: str, context: DraftContext, blocks: list[InputBlock]) -> View:

@@ -7,7 +7,6 @@ shows under the field without closing the form.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.adapters.slack import metadata
 from bot.adapters.slack.blocks import cut
 from bot.core.commands import MAX_TITLE, StartCommand
 from bot.core.plan import Plan
@@ -38,17 +38,11 @@ class ModalContext:
     response_url: str | None = None
 
     def dump(self) -> str:
-        return json.dumps({"channel_id": self.channel_id, "response_url": self.response_url})
+        return metadata.dump(self)
 
     @classmethod
     def load(cls, raw: str | None) -> ModalContext:
-        try:
-            data = json.loads(raw or "{}")
-        except json.JSONDecodeError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
-        return cls(channel_id=data.get("channel_id"), response_url=data.get("response_url"))
+        return metadata.load(cls, raw)
 
 
 def start_modal(
