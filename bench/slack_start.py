@@ -249,8 +249,8 @@ async def bench_declares(fake: FakeSlack, bot: SlackClientSim, args: argparse.Na
     print(f"\n2. Declare to war room ready: {len(ready)} sequential /crisis start complaint sev3 (ms)")
     trips = f"{len(CHAIN)} dependent Slack round trips x {latency * 1000:.0f} ms"
     print(f"   critical path: {trips} = {critical * 1000:.0f} ms")
-    print(f"     {' -> '.join(CHAIN)}: each needs the one before; announce, topic, purpose,")
-    print("     auth.test, e-mail lookups, page cards and DMs need at most the room and the kickoff")
+    print(f"     {' -> '.join(CHAIN)}, each needing the one before; announce, topic,")
+    print("     purpose, auth.test, e-mail lookups, page cards and DMs can all run beside it")
     print(f"   observed: {len(chain)} round trips one after another (last declare):")
     print("     " + " -> ".join(f"{c.method}{where(c)}" for c in chain))
     print(f"   {'':<34}{'p50':>9}{'p90':>9}{'max':>9}")

@@ -121,15 +121,16 @@ async def background(crisis_service: CrisisService, store: Storage, interval: fl
     """Run the escalation timers and finish half-done declarations while the bot serves."""
     assert crisis_service.paging is not None
     scheduler = Scheduler(
-        crisis_service.paging, store.pages, crisis_service.clock, crisis_service.owner, crisis_service.timeline
+        crisis_service.paging,
+        store.pages,
+        crisis_service.clock,
+        crisis_service.owner,
+        crisis_service.timeline,
+        resume=crisis_service.resume_unfinished,
     )
-    tasks = [
-        asyncio.ensure_future(crisis_service.resume_unfinished()),
-        asyncio.ensure_future(scheduler.run(interval)),
-    ]
+    task = asyncio.ensure_future(scheduler.run(interval))
     try:
         yield scheduler
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

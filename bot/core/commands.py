@@ -75,7 +75,10 @@ class SeverityChangeCommand:
 
 @dataclass(frozen=True)
 class AckCommand:
+    """``everything``: ``/crisis ack all``, a lead covering every page at once."""
+
     number: int | None = None
+    everything: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ USAGE = {
     "draft": "/crisis draft [scenario] [acknowledge|apologize|resolve] [--lang fr] [name=value ...]",
     "escalate": "/crisis escalate [sev1..sev4] [reason]",
     "deescalate": "/crisis deescalate [sev1..sev4] [reason]",
-    "ack": "/crisis ack",
+    "ack": "/crisis ack [all]",
     "lead": "/crisis lead me | @person",
     "note": "/crisis note <text>",
     "update": "/crisis update <what changed>",
@@ -178,7 +181,11 @@ def parse(text: str, plan: Plan) -> Command:
     if verb in ("escalate", "deescalate", "de-escalate"):
         return _parse_severity_change(verb != "escalate", args, rest, plan)
     if verb in ("ack", "acknowledge"):
-        return AckCommand(_crisis_ref(args[0], "ack") if args else None) if len(args) <= 1 else _too_many("ack")
+        everything = bool(args) and args[0].lower() == "all"
+        refs = args[1:] if everything else args
+        if len(refs) > 1:
+            _too_many("ack")
+        return AckCommand(_crisis_ref(refs[0], "ack") if refs else None, everything)
     if verb == "lead":
         if not args or len(args) > 2:
             raise UsageError(

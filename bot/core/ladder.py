@@ -7,11 +7,14 @@ decides who may do what; everyone else gets a clear refusal.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.core import chain_of_command, views
+from bot.core.broadcast import broadcast
 from bot.core.commands import LeadCommand, SeverityChangeCommand
 from bot.core.errors import ConflictError, PermissionDeniedError, UsageError
 from bot.core.messages import Message, Paragraph, Strong, line
-from bot.core.models import Actor, Assignment, Crisis, CrisisStatus, TimelineEvent
+from bot.core.models import Actor, Assignment, Crisis, CrisisStatus, PageStatus, TimelineEvent
 from bot.core.paging import PagingService
 from bot.core.plan import LoadedPlan, severity_rank
 from bot.core.ports import ChatPort, Clock, CrisisRepository, Member
@@ -33,13 +36,26 @@ class Ladder:
         if crisis.status is CrisisStatus.RESOLVED:
             raise ConflictError(f"{crisis.key} is resolved.", hint="Declare a new crisis if it flares up again.")
         rule = getattr(self.plan.permissions, action)
-        leads = chain_of_command.role_people(self.plan, self.plan.lead_role)
-        if rule == "lead" and actor.person_id not in leads and actor.person_id != crisis.lead_person_id:
+        if actor.person_id is None:
+            raise PermissionDeniedError(
+                f"You are not in {self.plan.company}'s crisis plan, so you cannot {action} {crisis.key}.",
+                hint="Ask the crisis lead to add you to the plan, or to do it.",
+            )
+        if rule == "lead" and not self.is_lead(crisis, actor):
+            leads = chain_of_command.role_people(self.plan, self.plan.lead_role)
             names = ", ".join(self.plan.people[p].name for p in leads)
             raise PermissionDeniedError(
                 f"Only the crisis lead can {action} {crisis.key} ({names}).",
                 hint="Ask the lead in the war room, or /crisis escalate if it is getting worse.",
             )
+
+    def is_lead(self, crisis: Crisis, actor: Actor) -> bool:
+        """The crisis's lead, or anyone holding the plan's lead role (the backups)."""
+        if actor.person_id is None:
+            return False
+        return actor.person_id == crisis.lead_person_id or actor.person_id in chain_of_command.role_people(
+            self.plan, self.plan.lead_role
+        )
 
     async def change_severity(self, cmd: SeverityChangeCommand, crisis: Crisis, actor: Actor) -> Message:
         action = "escalate" if cmd.up else "deescalate"
@@ -60,27 +76,28 @@ class Ladder:
                 hint=f"Use /crisis {other} {target} instead.",
             )
         before = crisis.severity_id
+        # one statement decides: of two escalations (or an escalation and a resolve), one wins
+        if not await self.crises.change_severity(crisis.number or 0, before, target):
+            raise ConflictError(f"{crisis.key} changed meanwhile.", hint="Check /crisis status and try again.")
         old = {a.role_id: a for a in crisis.assignments}
         roster = chain_of_command.resolve(self.plan, crisis.scenario_id, target)
         kept = {a.role_id for a in roster.assignments}
         # people already in the war room stay there, whichever way the severity moves
         merged = [*roster.assignments, *(a for rid, a in old.items() if rid not in kept)]
         added = [a for a in roster.assignments if a.role_id not in old]
-        newly_paged = [
-            a.role_id for a in roster.assignments if a.paged and not (a.role_id in old and old[a.role_id].paged)
-        ]
+        open_roles = {p.role_id for p in await self.paging.pages.pages_of(crisis.number or 0, PageStatus.OPEN)}
+        newly_paged = [a.role_id for a in roster.assignments if a.paged and a.role_id not in open_roles]
+        now = self.clock.now()
         crisis.severity_id, crisis.assignments = target, merged
-        cadence = next_update_due(self.plan, target, self.clock.now())
-        if cadence is not None and (crisis.next_update_due is None or cadence < crisis.next_update_due):
-            crisis.next_update_due = cadence  # a worse crisis wants news sooner, never later
-        await self.crises.update(crisis, {"severity_id", "assignments", "next_update_due"})
+        crisis.next_update_due = _next_due(next_update_due(self.plan, target, now), crisis.next_update_due, now)
+        await self.crises.update(crisis, {"assignments", "next_update_due"})
         said = f": {cmd.reason}" if cmd.reason else ""
         verb = "escalated" if cmd.up else "de-escalated"
         text = f"{actor.name} {verb} {crisis.key} {before.upper()} → {target.upper()}{said}"
         await self.crises.add_event(
             crisis.number or 0,
             TimelineEvent(
-                at=self.clock.now(),
+                at=now,
                 kind="escalated" if cmd.up else "deescalated",
                 text=text,
                 actor=actor,
@@ -98,9 +115,9 @@ class Ladder:
         if cancelled:
             lines.append(line(f"Pages no longer needed at {target.upper()}: {', '.join(cancelled)}"))
         message = Message(summary=text, blocks=(Paragraph(tuple(lines)),))
-        await self._post(crisis, message)
-        reason = f"{verb} to {target.upper()}{said}"
-        await self.paging.page_roles(crisis, newly_paged, reason)
+        # page first: a channel that refuses the announcement must not keep people from being paged
+        await self.paging.page_roles(crisis, newly_paged, f"{verb} to {target.upper()}{said}")
+        await broadcast(self.plan, self.chat, self.crises, self.clock, crisis, message)
         return message
 
     async def _invite(self, crisis: Crisis, added: list[Assignment]) -> list[str]:
@@ -113,11 +130,6 @@ class Ladder:
             await self.crises.update(crisis, {"unreachable"})
         return report.invited + report.already_in
 
-    async def _post(self, crisis: Crisis, message: Message) -> None:
-        if crisis.room is not None:
-            await self.chat.post(crisis.room.id, message)
-        await self.chat.announce(self.plan.announcements_channel, message)
-
     async def hand_over(self, cmd: LeadCommand, crisis: Crisis, actor: Actor) -> Message:
         """``lead me`` takes over; ``lead @x`` hands over. Lead-role holders and the lead may."""
         if crisis.status is CrisisStatus.RESOLVED:
@@ -128,8 +140,7 @@ class Ladder:
                 "I don't know who you are in the plan, so I can't make you lead.",
                 hint="Name someone: /crisis lead @name",
             )
-        leads = chain_of_command.role_people(self.plan, self.plan.lead_role)
-        if actor.person_id not in leads and actor.person_id != crisis.lead_person_id:
+        if not self.is_lead(crisis, actor):
             raise PermissionDeniedError(
                 "Only the crisis lead (or another person of the lead role) can hand over the lead.",
                 hint="Ask the lead in the war room.",
@@ -150,3 +161,12 @@ class Ladder:
         if crisis.room is not None:
             await self.chat.post(crisis.room.id, message)
         return message
+
+
+def _next_due(cadence: datetime | None, current: datetime | None, now: datetime) -> datetime | None:
+    """A worse crisis wants news sooner, never later; a level without a cadence wants none."""
+    if cadence is None:
+        return None
+    if current is None or current <= now or cadence < current:
+        return cadence
+    return current

@@ -74,11 +74,10 @@ class PagingService:
         target = page.current
         if target is None:
             return
-        person = self.plan.people[target.person_id]
+        name, role = self._name(target.person_id), self._role(target.role_id)
         mention = views.mention(self.plan, target.person_id)
-        role = self.plan.roles[target.role_id].name
         card = Message(
-            summary=f"Paging {person.name} ({role}) for {crisis.key}",
+            summary=f"Paging {name} ({role}) for {crisis.key}",
             blocks=(
                 Paragraph(
                     (
@@ -92,18 +91,21 @@ class PagingService:
             ),
             mentions=(mention,),
         )
-        await self._event(crisis, "paged", f"Paged {person.name} ({role}): {page.reason}", person_id=target.person_id)
+        await self._event(crisis, "paged", f"Paged {name} ({role}): {page.reason}", person_id=target.person_id)
         if crisis.room is not None:
             try:
                 await self.chat.post(crisis.room.id, card)
             except Exception as exc:
                 log.warning("posting the page of %s failed: %s", crisis.key, exc)
+        person = self.plan.people.get(target.person_id)
         try:
+            if person is None:
+                raise ConflictError("no longer in the plan")
             await self.chat.notify(Member(target.person_id, person), card)
         except Exception as exc:  # the timer goes on: the next person is paged if this one never hears
             why = getattr(exc, "user_message", None) or type(exc).__name__
-            await self._event(crisis, "page_failed", f"Could not reach {person.name} directly: {why}")
-            await self._say(crisis, f"Could not send {person.name} a direct message ({why}); the page goes on.")
+            await self._event(crisis, "page_failed", f"Could not reach {name} directly: {why}")
+            await self._say(crisis, f"Could not send {name} a direct message ({why}); the page goes on.")
 
     async def fire(self, page: Page, owner: str) -> bool:
         """The page is due: climb one step. False if another process took the page meanwhile."""
@@ -118,41 +120,58 @@ class PagingService:
             page.status = PageStatus.EXHAUSTED
             if not await self.pages.advance(page, owner):
                 return False
-            role = self.plan.roles[page.role_id].name
+            role = self._role(page.role_id)
             await self._event(crisis, "page_exhausted", f"Nobody acknowledged the page for {role}")
             lead = views.mention(self.plan, crisis.lead_person_id) if crisis.lead_person_id else None
             text = f"Nobody acknowledged the page for {role} ({page.reason}). "
-            await self._say(crisis, text + "Lead: please find someone, or type /crisis ack once covered.", lead)
+            await self._say(crisis, text + "Lead: please find someone, then type /crisis ack all.", lead)
             return True
         page.due_at = now + timedelta(minutes=page.timeout_minutes)
         if not await self.pages.advance(page, owner):
             return False
-        who = self.plan.people[silent.person_id].name if silent else "nobody"
+        who = self._name(silent.person_id) if silent else "nobody"
         await self._send(crisis, page, intro=f"No answer from {who} in {page.timeout_minutes} min: moving up.")
         return True
 
-    async def acknowledge(self, crisis: Crisis, actor: Actor, page_id: int | None = None) -> Message:
-        """Stop a page: the person paged (or anyone paged before them on its ladder), or a lead."""
+    async def acknowledge(
+        self, crisis: Crisis, actor: Actor, page_id: int | None = None, everything: bool = False
+    ) -> Message:
+        """Stop a page: the person paged (or anyone paged before them on its ladder), or a lead.
+
+        Without a page, only the actor's own pages are acknowledged; ``everything`` (``ack all``,
+        leads only) also covers pages that nobody answered, so one ack never silences the rest
+        by accident.
+        """
+        waiting = [
+            p
+            for p in await self.pages.pages_of(crisis.number or 0)
+            if p.status in (PageStatus.OPEN, PageStatus.EXHAUSTED)
+        ]
         if page_id is not None:
             page = await self.pages.get_page(page_id)
             if page is None or page.crisis_number != crisis.number:
                 raise NotFoundError("That page no longer exists.")
             candidates = [page]
+        elif everything:
+            if not self._is_lead(crisis, actor):
+                raise PermissionDeniedError("Only the crisis lead can acknowledge every page at once.")
+            candidates = waiting
         else:
-            # my own pages first; a lead acknowledging with no page of their own covers them all
-            open_pages = await self.pages.pages_of(crisis.number or 0, PageStatus.OPEN)
-            mine = [p for p in open_pages if p.current and p.current.person_id == actor.person_id]
-            candidates = mine or [p for p in open_pages if self._may_ack(p, actor)] or open_pages
+            candidates = [p for p in waiting if p.status is PageStatus.OPEN and self._reached(p, actor)]
+            if not candidates:
+                hint = "A lead can cover every page with /crisis ack all." if waiting else ""
+                raise ConflictError(f"Nothing in {crisis.key} is waiting for your acknowledgement.", hint=hint or None)
         if not candidates:
             raise ConflictError(f"Nothing is waiting for an acknowledgement in {crisis.key}.")
         acked = []
         for page in candidates:
-            if page.status is not PageStatus.OPEN:
+            if page.status not in (PageStatus.OPEN, PageStatus.EXHAUSTED):
                 who = page.acknowledged_by.name if page.acknowledged_by else "someone"
-                return views.notice(f"Already acknowledged by {who}.")
-            if not self._may_ack(page, actor):
-                target = page.current
-                name = self.plan.people[target.person_id].name if target else "the person paged"
+                verb = "acknowledged" if page.status is PageStatus.ACKNOWLEDGED else "cancelled"
+                return views.notice(f"This page was already {verb} by {who}.")
+            if not (self._reached(page, actor) or self._is_lead(crisis, actor)):
+                target = page.current or (page.chain[-1] if page.chain else None)
+                name = self._name(target.person_id) if target else "the person paged"
                 raise PermissionDeniedError(
                     f"This page is for {name}.", hint="The crisis lead can also acknowledge it."
                 )
@@ -160,21 +179,37 @@ class PagingService:
                 acked.append(page)
         if not acked:
             return views.notice("Already acknowledged.")
-        roles = ", ".join(self.plan.roles[p.role_id].name for p in acked)
+        roles = ", ".join(self._role(p.role_id) for p in acked)
         await self._event(crisis, "acknowledged", f"{actor.name} acknowledged the page for {roles}", actor=actor)
         await self._say(crisis, f"{actor.name} acknowledged the page for {roles}: nobody else is paged for it.")
         return views.notice(f"Thanks {actor.name}: acknowledged ({roles}).")
 
-    def _may_ack(self, page: Page, actor: Actor) -> bool:
-        reached = {t.person_id for t in page.chain[: page.position + 1]}
-        return actor.person_id in reached or actor.person_id in role_people(self.plan, self.plan.lead_role)
+    @staticmethod
+    def _reached(page: Page, actor: Actor) -> bool:
+        return actor.person_id is not None and any(
+            t.person_id == actor.person_id for t in page.chain[: page.position + 1]
+        )
+
+    def _is_lead(self, crisis: Crisis, actor: Actor) -> bool:
+        return actor.person_id is not None and (
+            actor.person_id == crisis.lead_person_id or actor.person_id in role_people(self.plan, self.plan.lead_role)
+        )
+
+    def _name(self, person_id: str) -> str:
+        """Pages outlive plan edits: a person removed since still has a name to show."""
+        person = self.plan.people.get(person_id)
+        return person.name if person else person_id
+
+    def _role(self, role_id: str) -> str:
+        role = self.plan.roles.get(role_id)
+        return role.name if role else role_id
 
     async def cancel_open(self, crisis: Crisis, keep_roles: set[str], actor: Actor) -> list[str]:
         cancelled = []
         for page in await self.pages.pages_of(crisis.number or 0, PageStatus.OPEN):
             keep = page.role_id in keep_roles or page.id is None
             if not keep and await self.pages.close_page(page.id or 0, PageStatus.CANCELLED, actor, self.clock.now()):
-                cancelled.append(self.plan.roles[page.role_id].name)
+                cancelled.append(self._role(page.role_id))
         return cancelled
 
     async def _say(self, crisis: Crisis, text: str, mention: Mention | None = None) -> None:

@@ -108,6 +108,10 @@ class CrisisRepository(Protocol):
         """Resolve if still active; False when someone else resolved it first."""
         ...
 
+    async def change_severity(self, number: int, before: str, after: str) -> bool:
+        """Move an active crisis between severities; False if it changed or closed meanwhile."""
+        ...
+
     async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
         """Take the lease on a crisis's unfinished steps; False while another process holds it."""
         ...

@@ -6,12 +6,12 @@ routes, finds the crisis a command is about, and resolves.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 
 from bot.core import export, views
+from bot.core.broadcast import broadcast
 from bot.core.commands import (
     AckCommand,
     Command,
@@ -102,11 +102,11 @@ class CrisisService:
             case DraftCommand():
                 return await self.require_drafts().create(cmd, await self.find(None, inv.channel_id), inv.actor)
             case SeverityChangeCommand():
-                crisis = await self.find(cmd.number, inv.channel_id)
+                crisis = await self.find(cmd.number, inv.channel_id, war_room_only=True)
                 return await self.require_ladder().change_severity(cmd, crisis, inv.actor)
-            case AckCommand(number=number):
+            case AckCommand(number=number, everything=everything):
                 crisis = await self.find(number, inv.channel_id)
-                return await self.require_ladder().paging.acknowledge(crisis, inv.actor)
+                return await self.require_ladder().paging.acknowledge(crisis, inv.actor, everything=everything)
             case LeadCommand():
                 crisis = await self.find(cmd.number, inv.channel_id)
                 return await self.require_ladder().hand_over(cmd, crisis, inv.actor)
@@ -172,8 +172,12 @@ class CrisisService:
             )
         return export.to_markdown(self.plan, crisis, events, drafts, crisis.review)
 
-    async def find(self, number: int | None, channel_id: str | None) -> Crisis:
-        """The crisis named, else the one whose war room this is, else the only active one."""
+    async def find(self, number: int | None, channel_id: str | None, war_room_only: bool = False) -> Crisis:
+        """The crisis named, else the one whose war room this is, else the only active one.
+
+        ``war_room_only``: commands that move a crisis (escalate ...) must not guess; outside its
+        war room they need the crisis named.
+        """
         if number is not None:
             crisis = await self.repo.get(number)
             if crisis is None:
@@ -181,6 +185,11 @@ class CrisisService:
             return crisis
         if channel_id is not None and (crisis := await self.repo.get_by_room(channel_id)) is not None:
             return crisis
+        if war_room_only:
+            raise UsageError(
+                "Run this in the crisis's war room, or name the crisis.",
+                hint="Example: /crisis escalate CRISIS-0007 sev2 A journalist is asking",
+            )
         active = await self.repo.list_crises(CrisisStatus.ACTIVE, limit=2)
         if len(active) == 1:
             return active[0]
@@ -214,14 +223,5 @@ class CrisisService:
         )
         events, drafts = await self.history(crisis)
         message = summary_message(self.plan, crisis, events, drafts, now)
-        posts = [self.chat.announce(self.plan.announcements_channel, message)]
-        if crisis.room is not None:
-            posts.append(self.chat.post(crisis.room.id, message))
-        for outcome in await asyncio.gather(*posts, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                log.warning("could not post the resolution of %s: %s", crisis.key, outcome)
-                await self.repo.add_event(
-                    crisis.number,
-                    TimelineEvent(at=now, kind="post_failed", text=f"Could not post the resolution: {outcome}"),
-                )
+        await broadcast(self.plan, self.chat, self.repo, self.clock, crisis, message)
         return crisis

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.core import export, views
+from bot.core.broadcast import broadcast
 from bot.core.errors import ConflictError, UsageError
 from bot.core.messages import Fields, Message, Paragraph, Strong, line
 from bot.core.models import Actor, Crisis, CrisisStatus, TimelineEvent
@@ -70,15 +71,7 @@ class Timeline:
         await self.crises.add_event(
             crisis.number or 0, TimelineEvent(at=now, kind="status_update", text=text, actor=actor)
         )
-        message = self.update_message(crisis, actor, text)
-        targets = [self.chat.announce(self.plan.announcements_channel, message)]
-        if crisis.room is not None:
-            targets.insert(0, self.chat.post(crisis.room.id, message))
-        for posting in targets:
-            try:
-                await posting
-            except Exception as exc:
-                log.warning("could not post the update of %s: %s", crisis.key, exc)
+        await broadcast(self.plan, self.chat, self.crises, self.clock, crisis, self.update_message(crisis, actor, text))
         return views.notice(f"Update posted in the war room and #{self.plan.announcements_channel}.")
 
     def update_message(self, crisis: Crisis, actor: Actor, text: str) -> Message:

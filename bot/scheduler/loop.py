@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.core.paging import PagingService
@@ -22,8 +23,16 @@ LEASE = timedelta(minutes=2)
 
 class Scheduler:
     def __init__(
-        self, paging: PagingService, pages: PageRepository, clock: Clock, owner: str, timeline: Timeline | None = None
+        self,
+        paging: PagingService,
+        pages: PageRepository,
+        clock: Clock,
+        owner: str,
+        timeline: Timeline | None = None,
+        resume: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        # resume: finish declarations a dead process left half done, once its lease has expired
+        self.resume = resume
         self.timeline = timeline
         self.paging = paging
         self.pages = pages
@@ -42,11 +51,12 @@ class Scheduler:
             except Exception:  # one broken page must not stop the others; its lease expires, it is retried
                 log.exception("firing page %s failed", page.id)
         self.fired += moved
-        if self.timeline is not None:
-            try:
-                await self.timeline.remind_overdue()
-            except Exception:
-                log.exception("status update reminders failed")
+        for chore in (self.timeline.remind_overdue if self.timeline else None, self.resume):
+            if chore is not None:
+                try:
+                    await chore()
+                except Exception:
+                    log.exception("scheduler chore %s failed", getattr(chore, "__name__", chore))
         return moved
 
     async def run(self, interval: float = 5.0) -> None:

@@ -62,9 +62,16 @@ class SqlPageRepository:
                 await session.commit()
                 return claimed
             for row in (await session.exec(due)).all():
+                # the row as read must still be the row: not fired (position) nor re-timed meanwhile
                 take = (
                     update(PageRow)
-                    .where(col(PageRow.id) == row.id, col(PageRow.status) == PageStatus.OPEN.value, free)
+                    .where(
+                        col(PageRow.id) == row.id,
+                        col(PageRow.status) == PageStatus.OPEN.value,
+                        col(PageRow.position) == row.position,
+                        col(PageRow.due_at) <= now,
+                        free,
+                    )
                     .values(lease_owner=owner, lease_until=until)
                 )
                 if (await session.exec(take)).rowcount:
@@ -93,7 +100,10 @@ class SqlPageRepository:
     async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:
         query = (
             update(PageRow)
-            .where(col(PageRow.id) == page_id, col(PageRow.status) == PageStatus.OPEN.value)
+            .where(
+                col(PageRow.id) == page_id,
+                col(PageRow.status).in_([PageStatus.OPEN.value, PageStatus.EXHAUSTED.value]),
+            )
             .values(
                 status=status.value,
                 acknowledged_by=by.model_dump(mode="json") if by else None,

@@ -125,6 +125,19 @@ class SqlCrisisRepository:
         )
         return bool(await changed_rows(self._sessions, query))
 
+    async def change_severity(self, number: int, before: str, after: str) -> bool:
+        """Move an active crisis from ``before`` to ``after``; False if it moved or closed meanwhile."""
+        query = (
+            update(CrisisRow)
+            .where(
+                col(CrisisRow.id) == number,
+                col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
+                col(CrisisRow.severity_id) == before,
+            )
+            .values(severity_id=after)
+        )
+        return bool(await changed_rows(self._sessions, query))
+
     async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
         """Take the lease on a crisis's unfinished steps unless another live process holds it.
 

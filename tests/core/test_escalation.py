@@ -97,7 +97,7 @@ async def test_acknowledging_stops_the_chain_and_nobody_is_paged_again(rig: Rig)
     reply = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
     assert "acknowledged (Community manager)" in reply.plain_text()
     again = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
-    assert "Already acknowledged by Sofia Chen" in again.plain_text()
+    assert "already acknowledged by Sofia Chen" in again.plain_text()
     rig.clock.advance(hours=3)
     assert await rig.scheduler().tick() == 0
     assert len(await rig.events(crisis, "paged")) == 1
@@ -248,3 +248,60 @@ async def test_overdue_status_updates_are_reminded_once(rig: Rig) -> None:
     rig.clock.advance(minutes=121)
     await scheduler.tick()
     assert len(await rig.events(crisis, "update_overdue")) == 2, "the next missed update is reminded again"
+
+
+async def test_ack_covers_only_your_pages_unless_a_lead_says_all(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev1", "All hands"), rig.who("amelie"))
+    mine = (await rig.service.handle(rig.inv("ack", "amelie", crisis))).plain_text()
+    assert "acknowledged (Crisis lead)" in mine
+    again = (await rig.service.handle(rig.inv("ack", "amelie", crisis))).plain_text()
+    assert "Nothing in CRISIS-0001 is waiting for your acknowledgement" in again
+    assert "/crisis ack all" in again
+    still_open = {p.role_id for p in await rig.pages.pages_of(1, PageStatus.OPEN)}
+    assert {"press", "legal", "executive_sponsor"} <= still_open, "one ack never silences the other roles"
+    refused = (await rig.service.handle(rig.inv("ack all", "sofia", crisis))).plain_text()
+    assert "Only the crisis lead can acknowledge every page" in refused
+    everything = (await rig.service.handle(rig.inv("ack all", "amelie", crisis))).plain_text()
+    assert "Legal" in everything
+    assert await rig.pages.pages_of(1, PageStatus.OPEN) == []
+
+
+async def test_moving_a_crisis_needs_its_war_room_or_its_name_and_a_plan_person(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Elsewhere"), rig.who("amelie"))
+    outside = Invocation(actor=rig.who("jordan"), text="escalate", channel_id="general")
+    assert "Run this in the crisis's war room, or name the crisis" in (await rig.service.handle(outside)).plain_text()
+    named = Invocation(actor=rig.who("jordan"), text="escalate CRISIS-0001 Spreading", channel_id="general")
+    assert "SEV4 → SEV3" in (await rig.service.handle(named)).plain_text()
+    guest = Invocation(actor=Actor(platform_id="U0GUEST", name="Guest"), text="escalate", channel_id=crisis.room_name)
+    assert "not in Maison Lumen's crisis plan" in (await rig.service.handle(guest)).plain_text()
+
+
+async def test_two_escalations_at_once_move_one_level_once(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Race"), rig.who("amelie"))
+    replies = await asyncio.gather(
+        rig.service.handle(rig.inv("escalate", "jordan", crisis)),
+        rig.service.handle(rig.inv("escalate", "sofia", crisis)),
+    )
+    texts = [r.plain_text() for r in replies]
+    assert sum("SEV3 → SEV2" in t for t in texts) == 1
+    assert sum("changed meanwhile" in t for t in texts) == 1
+    assert len([p for p in await rig.pages.pages_of(1) if p.role_id == "press"]) == 1
+
+
+async def test_going_back_up_pages_a_role_again(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("complaint", "sev2", "Up down up"), rig.who("amelie"))
+    await rig.service.handle(rig.inv("deescalate", "amelie", crisis))
+    await rig.service.handle(rig.inv("escalate", "amelie", crisis))
+    press = [p for p in await rig.pages.pages_of(1) if p.role_id == "press"]
+    assert [p.status for p in press] == [PageStatus.CANCELLED, PageStatus.OPEN]
+
+
+async def test_an_exhausted_page_can_be_covered_by_the_lead(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Nobody home"), rig.who("marcus"))
+    for _ in range(4):
+        rig.clock.advance(minutes=61)
+        await rig.scheduler().tick()
+    [page] = await rig.pages.pages_of(1)
+    assert page.status is PageStatus.EXHAUSTED
+    covered = (await rig.service.handle(rig.inv("ack all", "amelie", crisis))).plain_text()
+    assert "acknowledged (Community manager)" in covered
