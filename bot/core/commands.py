@@ -17,6 +17,7 @@ from bot.core.plan import Plan
 
 MAX_TITLE = 150
 MAX_SUMMARY = 2000
+MAX_VALUE = 500
 _CRISIS_REF = re.compile(r"^(?:crisis-?)?#?0*(\d{1,9})$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^sev[-_]?(\d+)$", re.IGNORECASE)
 
@@ -259,6 +260,8 @@ def _parse_draft(rest: str, plan: Plan) -> DraftCommand:
             continue
         if (m := _VALUE.match(word)) is not None:
             name, value = m.group(1), m.group(2)
+            if len(value) > MAX_VALUE:
+                raise UsageError(f"The value of {name} is {len(value)} characters; keep it under {MAX_VALUE}.")
             if name == "lang":
                 lang = value.lower()
             else:

@@ -66,7 +66,8 @@ def card(
     return Message(summary=f"{_label(draft)}: {draft.text[:80]}", blocks=tuple(blocks))
 
 
-def review_request(plan: Plan, draft: Draft, role: str, reviewers: Sequence[str]) -> Message:
+def review_request(plan: Plan, draft: Draft, role: str, reviewers: Sequence[str], text_hash: str) -> Message:
+    """The buttons carry a hash of the text shown, so an old message cannot approve newer text."""
     mentions = tuple(Mention(pid, plan.people[pid].name) for pid in reviewers if pid in plan.people)
     asked: list[Mention | str] = []
     for i, mention in enumerate(mentions):
@@ -79,8 +80,8 @@ def review_request(plan: Plan, draft: Draft, role: str, reviewers: Sequence[str]
             _quote(draft.text),
             Actions(
                 (
-                    Button("Approve", "draft_approve", str(draft.id), style="primary"),
-                    Button("Request changes", "draft_changes", str(draft.id), style="danger"),
+                    Button("Approve", "draft_approve", f"{draft.id}:{text_hash[:12]}", style="primary"),
+                    Button("Request changes", "draft_changes", f"{draft.id}:{text_hash[:12]}", style="danger"),
                 )
             ),
         ),

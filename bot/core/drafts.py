@@ -88,25 +88,34 @@ class DraftService:
         approver_name = self.plan.roles[approver].name if approver else None
         return draft_views.card(draft, points, network, findings, approver_name, _next_stage(draft.stage), note)
 
-    async def get(self, draft_id: int) -> tuple[Draft, Crisis]:
+    async def get(self, draft_id: int, *, active: bool = False) -> tuple[Draft, Crisis]:
+        """The draft and its crisis; ``active`` refuses drafts of a resolved crisis."""
         draft = await self.drafts.get_draft(draft_id)
         crisis = await self.crises.get(draft.crisis_number) if draft else None
         if draft is None or crisis is None:
             raise NotFoundError(f"There is no draft #{draft_id}.", hint="Start one with /crisis draft.")
+        if active and crisis.status is CrisisStatus.RESOLVED:
+            raise ConflictError(
+                f"{crisis.key} is resolved: its drafts are closed.", hint="Publishing an approved one still works."
+            )
         return draft, crisis
+
+    def approver_role(self, crisis: Crisis, draft: Draft) -> str | None:
+        """The plan's approver at the crisis's severity now; escalating mid-review raises the bar."""
+        return self.plan.severities[crisis.severity_id].approver or draft.reviewer_role
 
     async def edit(
         self, draft_id: int, actor: Actor, text: str | None = None, values: Mapping[str, str] | None = None
     ) -> Message:
-        """New values re-render an untouched draft; a person's own text always wins."""
-        draft, crisis = await self.get(draft_id)
+        """New values re-render a draft nobody has edited yet; a person's own text always wins."""
+        draft, crisis = await self.get(draft_id, active=True)
         if draft.status is DraftStatus.PUBLISHED:
             raise ConflictError(f"Draft #{draft_id} is published already; start a new one for a follow-up.")
         before = draft.status
         new_text = draft.text
         if values is not None and dict(values) != draft.values:
             draft.values = {k: v for k, v in values.items() if v.strip()}
-            if text is None or text.strip() == draft.text.strip():
+            if not draft.edited and (text is None or text.strip() == draft.text.strip()):
                 new_text = self.renderer.render(draft.scenario, draft.stage, draft.lang, draft.values).text
         if text is not None and text.strip() and text.strip() != draft.text.strip():
             new_text = text.strip()
@@ -131,7 +140,7 @@ class DraftService:
         return self.card(draft, crisis, note)
 
     async def submit(self, draft_id: int, actor: Actor) -> Message:
-        draft, crisis = await self.get(draft_id)
+        draft, crisis = await self.get(draft_id, active=True)
         if draft.status not in (DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED):
             raise ConflictError(
                 f"Draft #{draft_id} is {draft.status.value.replace('_', ' ')}, not open for submission."
@@ -170,16 +179,29 @@ class DraftService:
         reviewers = role_people(self.plan, approver)
         await self._event(draft, actor, "draft_submitted", f"{actor.name} submitted draft #{draft.id} to {role.name}")
         if crisis.room is not None:
-            await self.chat.post(
-                crisis.room.id,
-                draft_views.review_request(self.plan, draft, role.name, reviewers),
-                thread_id=crisis.kickoff_message_id,
-            )
+            try:
+                await self.chat.post(
+                    crisis.room.id,
+                    draft_views.review_request(self.plan, draft, role.name, reviewers, text_hash(draft.text)),
+                    thread_id=crisis.kickoff_message_id,
+                )
+            except Exception:
+                # nobody would see an Approve button: reopen the draft so it can be submitted again
+                draft.status = DraftStatus.DRAFT
+                await self.drafts.save_draft(draft, {DraftStatus.IN_REVIEW})
+                raise
         return draft_views.submitted(draft, role.name)
 
-    async def decide(self, draft_id: int, actor: Actor, approve: bool, note: str = "") -> Message:
-        draft, crisis = await self.get(draft_id)
-        role_id = draft.reviewer_role
+    async def decide(
+        self, draft_id: int, actor: Actor, approve: bool, note: str = "", seen_hash: str | None = None
+    ) -> Message:
+        """``seen_hash``: the text the reviewer was shown; a newer text needs a newer look."""
+        draft, crisis = await self.get(draft_id, active=True)
+        role_id = self.approver_role(crisis, draft)
+        if seen_hash and not text_hash(draft.text).startswith(seen_hash):
+            raise ConflictError(
+                f"Draft #{draft_id} changed since this review request.", hint="Review the latest version in the thread."
+            )
         if draft.status is not DraftStatus.IN_REVIEW or role_id is None:
             if draft.status is DraftStatus.APPROVED and draft.approved_by is not None:
                 return views.notice(f"Draft #{draft_id} was already approved by {draft.approved_by.name}.")
@@ -231,6 +253,20 @@ class DraftService:
             return views.notice(f"Draft #{draft_id} is already marked published.")
         if draft.status is not DraftStatus.APPROVED or draft.approved_hash != text_hash(draft.text):
             raise ConflictError(f"Draft #{draft_id} is not approved in its current wording.", hint="Submit it first.")
+        needed = self.plan.severities[crisis.severity_id].approver
+        if needed and (draft.approved_by is None or draft.approved_by.person_id not in role_people(self.plan, needed)):
+            draft.status, draft.approved_by, draft.approved_at, draft.approved_hash = (
+                DraftStatus.DRAFT,
+                None,
+                None,
+                None,
+            )
+            await self.drafts.save_draft(draft, {DraftStatus.APPROVED})
+            role = self.plan.roles[needed].name
+            raise ConflictError(
+                f"{crisis.key} is {crisis.severity_id.upper()} now: replies need {role}'s approval.",
+                hint=f"Submit draft #{draft_id} again.",
+            )
         if url and not url.startswith(("https://", "http://")):
             raise UsageError("The link to the published reply must start with https://")
         now = self.clock.now()
@@ -266,9 +302,10 @@ class DraftService:
             case "draft_submit":
                 return await self.submit(number, actor)
             case "draft_approve":
-                return await self.decide(number, actor, approve=True)
+                return await self.decide(number, actor, approve=True, seen_hash=arg or None)
             case "draft_changes":
-                return await self.decide(number, actor, approve=False, note=arg)
+                seen, _, note = arg.partition(":")
+                return await self.decide(number, actor, approve=False, note=note, seen_hash=seen or None)
             case "draft_publish":
                 return await self.publish(number, actor, arg or None)
             case "draft_stage":

@@ -15,11 +15,13 @@ from bot.core.commands import DraftCommand, StartCommand, parse
 from bot.core.drafts import DraftService
 from bot.core.errors import ConflictError, PermissionDeniedError, UsageError
 from bot.core.frameworks import MissingVariablesError
+from bot.core.messages import Actions
 from bot.core.models import Actor, Crisis, DraftStatus, Invocation
 from bot.core.plan import LoadedPlan
 from bot.core.service import CrisisService
 from bot.rendering import load_library
 from bot.storage.drafts import SqlDraftRepository
+from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 from tests.conftest import ROOT
 
@@ -47,7 +49,7 @@ class Rig:
         self.ws = ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=120))
         chat = ConsoleChat(self.ws)
         self.drafts = DraftService(loaded, repo, SqlDraftRepository(engine), chat, clock, renderer)
-        self.service = CrisisService(loaded, repo, chat, clock, drafts=self.drafts)
+        self.service = CrisisService(loaded, repo, chat, clock, drafts=self.drafts, pages=SqlPageRepository(engine))
         self.loaded = loaded
 
     async def crisis(self, severity: str) -> Crisis:
@@ -147,7 +149,15 @@ async def test_changes_requested_go_back_to_the_author(rig: Rig) -> None:
     draft_id = await rig.draft(crisis, author="sofia")
     await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b We're sorry, our mistake. DM us.")
     await rig.drafts.submit(draft_id, rig.who("sofia"))
-    reply = await rig.service.act("draft_changes", f"{draft_id}:Name the lamp model", rig.who("nadia"))
+    review = rig.ws.channels[crisis.room_name].posts[-1].message
+    [changes] = [
+        b
+        for block in review.blocks
+        if isinstance(block, Actions)
+        for b in block.buttons
+        if b.action_id == "draft_changes"
+    ]
+    reply = await rig.service.act("draft_changes", f"{changes.value}:Name the lamp model", rig.who("nadia"))
     assert "asked for changes" in reply.plain_text()
     draft = await rig.drafts.drafts.get_draft(draft_id)
     assert draft is not None
@@ -214,3 +224,45 @@ async def test_bad_draft_commands_explain(rig: Rig) -> None:
 
 def _inv(rig: Rig, text: str, crisis: Crisis) -> Invocation:
     return Invocation(actor=rig.who("sofia"), text=text, channel_id=crisis.room.id if crisis.room else None)
+
+
+async def test_an_old_review_message_cannot_approve_newer_text(rig: Rig) -> None:
+    crisis = await rig.crisis("sev2")
+    draft_id = await rig.draft(crisis, author="sofia")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b Sorry, that's on us. DM us?")
+    await rig.drafts.submit(draft_id, rig.who("sofia"))
+    old_button = next(
+        b
+        for block in rig.ws.channels[crisis.room_name].posts[-1].message.blocks
+        if isinstance(block, Actions)
+        for b in block.buttons
+        if b.action_id == "draft_approve"
+    )
+    await rig.drafts.decide(draft_id, rig.who("marcus"), approve=False, note="warmer please")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b WE DID NOTHING WRONG")
+    await rig.drafts.submit(draft_id, rig.who("sofia"))
+    stale = await rig.service.act("draft_approve", old_button.value, rig.who("marcus"))
+    assert "changed since this review request" in stale.plain_text()
+
+
+async def test_escalating_after_approval_needs_the_new_approver(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")  # sev3: the social team's call
+    draft_id = await rig.draft(crisis, author="sofia")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b So sorry, that's on us. DM us? – Sofia")
+    await rig.drafts.submit(draft_id, rig.who("sofia"))
+    await rig.service.handle(Invocation(actor=rig.who("amelie"), text="escalate sev1", channel_id=crisis.room_name))
+    with pytest.raises(ConflictError, match="need Press & PR's approval"):
+        await rig.drafts.publish(draft_id, rig.who("sofia"))
+    again = await rig.drafts.drafts.get_draft(draft_id)
+    assert again is not None
+    assert again.status is DraftStatus.DRAFT
+
+
+async def test_new_facts_never_overwrite_a_persons_text(rig: Rig) -> None:
+    crisis = await rig.crisis("sev3")
+    draft_id = await rig.draft(crisis, author="sofia")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), text="My own words for @claire_b")
+    await rig.drafts.edit(draft_id, rig.who("sofia"), values={**dict(FACTS), "case_id": "ML-9"})
+    draft = await rig.drafts.drafts.get_draft(draft_id)
+    assert draft is not None
+    assert draft.text == "My own words for @claire_b"

@@ -7,6 +7,7 @@ workspace commands (``/as``, ``/join`` ...) stand in for what a chat client's UI
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
@@ -90,9 +91,9 @@ class ConsoleApp:
     async def run_lines(self, lines: Iterable[str], echo: bool = True) -> None:
         for raw in lines:
             text = raw.strip()
-            waiting = self.session.awaiting is not None or self.session.review is not None
-            if (not text and not waiting) or text.startswith("#"):
-                continue  # an empty line still answers a question the console asked
+            # while the console waits for an answer, every line is that answer (a #hashtag too)
+            if not self.waiting and (not text or text.startswith("#")):
+                continue
             if echo:
                 self.console.print(Text(self.prompt() + text, style="bold"))
             if not await self.handle(text):
@@ -104,16 +105,30 @@ class ConsoleApp:
             if not await self.handle(text):
                 break
 
+    @property
+    def waiting(self) -> bool:
+        return self.session.awaiting is not None or self.session.review is not None
+
     async def _read_stdin(self) -> AsyncIterator[str]:
-        while True:
-            try:
-                text = await asyncio.to_thread(self.console.input, Text(self.prompt(), style="bold"))
-            except (EOFError, KeyboardInterrupt):
-                self.console.print()
-                return
-            waiting = self.session.awaiting is not None or self.session.review is not None
-            if text.strip() or waiting:
-                yield text.strip()
+        """Read the terminal from the event loop itself (no thread), so Ctrl-C stops at once.
+
+        A terminal delivers whole lines, so ``readline`` never blocks once the fd is readable.
+        """
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        fd = sys.stdin.fileno()
+        loop.add_reader(fd, lambda: lines.put_nowait(sys.stdin.readline() or None))
+        try:
+            while True:
+                self.console.print(Text(self.prompt(), style="bold"), end="")
+                text = await lines.get()
+                if text is None:
+                    break
+                if text.strip() or self.waiting:
+                    yield text.strip()
+        finally:
+            loop.remove_reader(fd)
+            self.console.print()
 
     async def handle(self, text: str) -> bool:
         """Run one line; False means the user asked to leave."""

@@ -14,6 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack.draft_modals import (
     CHANGES_CALLBACK,
     EDIT_CALLBACK,
+    MAX_TEXT,
     NEW_CALLBACK,
     PUBLISH_CALLBACK,
     DraftContext,
@@ -65,7 +66,12 @@ class DraftHandlers:
         context = DraftContext(draft_id=draft_id, response_url=body.get("response_url"))
         if action_id == "draft_edit":
             drafts = self.service.require_drafts()
-            draft, _ = await drafts.get(draft_id)
+            draft, _ = await drafts.get(draft_id, active=True)
+            if len(draft.text) > MAX_TEXT:
+                raise CrisisError(
+                    f"Draft #{draft_id} is {len(draft.text)} characters: Slack's form holds {MAX_TEXT}.",
+                    hint="Shorten it in the console (crisisbot console) or start a new draft.",
+                )
             framework = drafts.renderer.frameworks()[draft.scenario]
             view = edit_modal(draft_id, draft.text, framework, draft.lang, draft.values, context)
         elif action_id == "draft_publish":
