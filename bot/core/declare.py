@@ -155,9 +155,9 @@ class Declarer:
     async def _room_setup(self, crisis: Crisis) -> None:
         await self._step_if_pending(crisis, "invite", self._invite)
         await self._step_if_pending(crisis, "kickoff", self._kickoff)
-        if crisis.kickoff_message_id:
-            await self._step_if_pending(crisis, "pin", self._pin)
-        await self._step_if_pending(crisis, "page", self._page)
+        # pinning and paging both need only the kickoff: side by side, off each other's path
+        pin = self._step_if_pending(crisis, "pin", self._pin) if crisis.kickoff_message_id else _nothing()
+        await asyncio.gather(pin, self._step_if_pending(crisis, "page", self._page))
 
     async def _step_if_pending(self, crisis: Crisis, key: str, work: Callable[[Crisis], Awaitable[str]]) -> None:
         if self._pending(crisis, key):
@@ -291,3 +291,7 @@ def _dedupe_keys(actor: Actor, scenario_id: str, severity_id: str, title: str, n
     digest = hashlib.sha256(what.encode()).hexdigest()[:24]
     window = int(now.timestamp() // DEDUPE_WINDOW_SECONDS)
     return [f"auto:{digest}:{window}", f"auto:{digest}:{window - 1}"]
+
+
+async def _nothing() -> None:
+    return None

@@ -9,6 +9,7 @@ a page in flight. Due times live in the database; :mod:`bot.scheduler` claims th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -66,8 +67,9 @@ class PagingService:
                     due_at=now + timedelta(minutes=timeout),
                 )
             )
-            await self._send(crisis, page)
             pages.append(page)
+        # every page goes out at once: a person waits on none of the others
+        await asyncio.gather(*(self._send(crisis, page) for page in pages))
         return pages
 
     async def _send(self, crisis: Crisis, page: Page, intro: str = "") -> None:
@@ -92,16 +94,21 @@ class PagingService:
             mentions=(mention,),
         )
         await self._event(crisis, "paged", f"Paged {name} ({role}): {page.reason}", person_id=target.person_id)
+        await asyncio.gather(self._post_card(crisis, card), self._direct(crisis, target.person_id, name, card))
+
+    async def _post_card(self, crisis: Crisis, card: Message) -> None:
         if crisis.room is not None:
             try:
                 await self.chat.post(crisis.room.id, card)
             except Exception as exc:
                 log.warning("posting the page of %s failed: %s", crisis.key, exc)
-        person = self.plan.people.get(target.person_id)
+
+    async def _direct(self, crisis: Crisis, person_id: str, name: str, card: Message) -> None:
+        person = self.plan.people.get(person_id)
         try:
             if person is None:
                 raise ConflictError("no longer in the plan")
-            await self.chat.notify(Member(target.person_id, person), card)
+            await self.chat.notify(Member(person_id, person), card)
         except Exception as exc:  # the timer goes on: the next person is paged if this one never hears
             why = getattr(exc, "user_message", None) or type(exc).__name__
             await self._event(crisis, "page_failed", f"Could not reach {name} directly: {why}")
