@@ -182,7 +182,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (HTTP mode).")] = None,
 ) -> None:
     """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set."""
-    from bot.adapters.slack.server import serve_forever
+    from bot.adapters.slack.server import freeze_startup_objects, serve_forever
 
     settings = _settings(plan_path=plan, host=host, port=port)
     problems = settings.slack_problems()
@@ -196,10 +196,14 @@ def serve(
     async def run() -> None:
         renderer, _ = container.frameworks_from(settings)
         async with container.storage(settings) as store:
-            bolt, crisis_service = container.slack_bot(settings, loaded, store, renderer)
+            bolt, crisis_service, chat = container.slack_bot(settings, loaded, store, renderer)
             token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
-            async with container.background(crisis_service, store):
-                await serve_forever(bolt, settings.host, settings.port, token)
+            freeze_startup_objects()
+            try:
+                async with container.background(crisis_service, store):
+                    await serve_forever(bolt, settings.host, settings.port, token)
+            finally:
+                await chat.aclose()
 
     try:
         _run(run())

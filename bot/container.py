@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
+
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.datafiles import DataIssue
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
+
+    from bot.adapters.slack.chat import SlackChat
 
 
 class StartupError(Exception):
@@ -91,17 +95,18 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
 
 def slack_bot(
     settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer | None = None
-) -> tuple[AsyncApp, CrisisService]:
+) -> tuple[AsyncApp, CrisisService, SlackChat]:
     """The Bolt app and the service behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.chat import SlackChat, make_client
 
     assert settings.slack_bot_token is not None
-    client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url)
+    session = aiohttp.ClientSession()  # kept alive for the bot's lifetime; closed by SlackChat.aclose
+    client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, session)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
     crisis_service = service(loaded, store, chat, renderer=renderer)
-    return build_app(crisis_service, chat, secret, store.events), crisis_service
+    return build_app(crisis_service, chat, secret, store.events), crisis_service, chat
 
 
 def service(

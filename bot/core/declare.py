@@ -58,6 +58,7 @@ class Declarer:
         paging: PagingService | None = None,
     ) -> None:
         self.paging = paging
+        self._running: set[int] = set()  # crisis numbers this process is declaring right now
         self.loaded = loaded
         self.plan = loaded.plan
         self.repo = repo
@@ -108,9 +109,11 @@ class Declarer:
             raise
         text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
         await self._event(crisis, "declared", text, actor=actor, severity=severity_id)
-        if progress is not None:
-            await progress(views.progress(f"Declaring {crisis.key}: creating the war room and paging the owners..."))
-        return await self.resume(crisis)
+        if progress is None:
+            return await self.resume(crisis)
+        note = views.progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
+        _, declared = await asyncio.gather(progress(note), self.resume(crisis))  # the note is off the critical path
+        return declared
 
     async def _refuse_duplicate(self, key: str) -> None:
         existing = await self.repo.get_by_request_key(key)
@@ -136,13 +139,23 @@ class Declarer:
         finished = []
         for crisis in await self.repo.unfinished():
             now = self.clock.now()
-            if crisis.number is not None and await self.repo.claim(crisis.number, self.owner, now + LEASE, now):
+            if crisis.number is None or crisis.number in self._running:
+                continue  # this process is declaring it right now
+            if await self.repo.claim(crisis.number, self.owner, now + LEASE, now):
                 log.info("resuming the declaration of %s", crisis.key)
                 finished.append(await self.resume(crisis, adopt=True))
         return finished
 
     async def resume(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
         """Run the steps not done yet; ``adopt`` takes over a room an earlier attempt created."""
+        number = crisis.number or 0
+        self._running.add(number)
+        try:
+            return await self._resume(crisis, adopt)
+        finally:
+            self._running.discard(number)
+
+    async def _resume(self, crisis: Crisis, adopt: bool) -> Crisis:
         if self._pending(crisis, "create_room"):
             created, _ = await asyncio.gather(
                 self._step(crisis, "create_room", self._create_room(crisis, adopt)), self._prepare(crisis)

@@ -121,7 +121,7 @@ class CrisisRepository(Protocol):
         ...
 
     async def unfinished(self, limit: int = 100) -> list[Crisis]:
-        """Active crises with start steps not done."""
+        """Active crises with start steps still pending (a crash left them)."""
         ...
 
     async def rename_room(self, number: int, name: str) -> None:

@@ -186,8 +186,12 @@ class SqlCrisisRepository:
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in claimed]
 
     async def unfinished(self, limit: int = 100) -> list[Crisis]:
-        """Active crises with a step not done, oldest first: the work a restart must finish."""
-        pending = select(CrisisStepRow.crisis_id).where(col(CrisisStepRow.status) != StepStatus.DONE.value)
+        """Active crises with a step still pending, oldest first: the work a crash left behind.
+
+        Failed steps are not in it: they were tried and reported; retrying them every few seconds
+        would only fill the timeline with the same failure.
+        """
+        pending = select(CrisisStepRow.crisis_id).where(col(CrisisStepRow.status) == StepStatus.PENDING.value)
         query = (
             select(CrisisRow)
             .where(col(CrisisRow.status) == CrisisStatus.ACTIVE.value, col(CrisisRow.id).in_(pending))

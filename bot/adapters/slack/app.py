@@ -7,6 +7,7 @@ person sees "Declaring..." straight away, then the war room link.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -40,6 +41,7 @@ from bot.core.service import CrisisService
 
 log = logging.getLogger(__name__)
 COMMAND = "/crisis"
+MAX_CONCURRENT_WORK = 16
 
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -57,6 +59,8 @@ class SlackHandlers:
         self.service = service
         self.chat = chat
         self.plan = service.plan
+        # a burst of commands must not starve the acknowledgements of the next ones
+        self.work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
         self.drafts = DraftHandlers(self)
         self.home = HomeAndTimeline(self, events)
 
@@ -86,6 +90,10 @@ class SlackHandlers:
             await ack()
 
     async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        async with self.work:
+            await self._run_command(body, respond, client)
+
+    async def _run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         actor = self.actor(body)
         invocation = Invocation(actor=actor, text=self.command_text(body), channel_id=body.get("channel_id"))
         try:
@@ -233,7 +241,13 @@ class SlackHandlers:
 
 def build_app(service: CrisisService, chat: SlackChat, signing_secret: str, events: EventLog | None = None) -> AsyncApp:
     """The Bolt app over ``chat.client`` (whose base URL and retry handlers the caller chose)."""
-    app = AsyncApp(client=chat.client, signing_secret=signing_secret, process_before_response=False)
+    # Bolt gets its own session-less client (it copies the client for each lazy listener);
+    # process_before_response=True answers Slack as soon as ack() returns instead of polling for it
+    # every 10 ms: the slow work still runs after, in the lazy listeners.
+    client = AsyncWebClient(
+        token=chat.client.token, base_url=chat.client.base_url, retry_handlers=chat.client.retry_handlers
+    )
+    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
     handlers = SlackHandlers(service, chat, events)
     app.use(handlers.home.skip_retries)
     app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -55,8 +56,10 @@ def retry_handlers(rate_limit_retries: int = 3, server_error_retries: int = 2) -
     ]
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
+def make_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """``session``: one kept-alive HTTP session, so calls on the declare path skip the TCP and TLS
+    handshakes. Bolt's own client must stay session-less: Bolt copies it for every lazy listener."""
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), session=session)
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -89,6 +92,12 @@ class SlackChat:
         auth = await self._call("auth_test")
         self._team_url = str(auth.get("url") or "")
         self._bot_user_id = auth.get("user_id")
+
+    async def aclose(self) -> None:
+        """Close the kept-alive HTTP session, if this chat was given one."""
+        await self.settle()
+        if self.client.session is not None and not self.client.session.closed:
+            await self.client.session.close()
 
     async def settle(self) -> None:
         """Wait for background calls (topic, purpose); for tests, benchmarks and shutdown."""
