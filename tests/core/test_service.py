@@ -286,3 +286,32 @@ async def test_same_request_key_finds_the_first_crisis(service: CrisisService) -
     kickoff = service.chat.ws.channels[first.room_name].posts[0].message.plain_text()  # type: ignore[attr-defined]
     assert "Hundreds of replies" in kickoff
     assert "https://x.test/p/1" in kickoff
+
+
+class SlowPinChat(ConsoleChat):
+    """Holds the pin until released, so a test can look at a declaration in flight."""
+
+    def __init__(self, ws: ConsoleWorkspace) -> None:
+        super().__init__(ws)
+        self.pinning = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def pin(self, posted: PostedMessage) -> None:
+        self.pinning.set()
+        await self.release.wait()
+        await super().pin(posted)
+
+
+async def test_a_declaration_in_flight_is_not_resumed_a_second_time(
+    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    chat = SlowPinChat(ws)
+    service = CrisisService(loaded_plan, repo, chat, clock)
+    declaring = asyncio.ensure_future(service.start(StartCommand("troll", None, "In flight"), AMELIE))
+    await chat.pinning.wait()
+    assert await service.resume_unfinished() == [], "the scheduler leaves this process's own declaration alone"
+    chat.release.set()
+    crisis = await declaring
+    assert len(ws.channels[crisis.room_name].posts) == 1
+    assert crisis.unfinished_steps == []
