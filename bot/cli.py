@@ -7,7 +7,6 @@ with the same clear list of problems and a non-zero exit code.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -235,11 +234,7 @@ def export_crisis(
                 err.print(Text(f"There is no crisis CRISIS-{number:04d} in {settings.db_url()}.", style="red"))
                 raise typer.Exit(2)
             events, drafts = await store.crises.timeline(number), await store.drafts.drafts_of(number)
-            if fmt == "json":
-                data = export.to_json(loaded.plan, found, events, drafts, found.review)
-                text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-            else:
-                text = export.to_markdown(loaded.plan, found, events, drafts, found.review)
+            text = export.render(loaded.plan, found, events, drafts, fmt, found.review)
             if output is None:
                 sys.stdout.write(text)
             else:

@@ -12,6 +12,7 @@ would vanish as an HTML tag. Timeline expectations are those of :mod:`bot.core.s
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -294,3 +295,17 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def render(
+    plan: Plan,
+    crisis: Crisis,
+    events: Sequence[TimelineEvent],
+    drafts: Sequence[Draft],
+    fmt: str,
+    review: Mapping[str, str] | None = None,
+) -> str:
+    """The report as text, ``md`` or ``json``: what every export (command line, chat) writes."""
+    if fmt == "json":
+        return json.dumps(to_json(plan, crisis, events, drafts, review), ensure_ascii=False, indent=2) + "\n"
+    return to_markdown(plan, crisis, events, drafts, review)

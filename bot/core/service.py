@@ -6,7 +6,6 @@ routes, finds the crisis a command is about, and resolves.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
@@ -166,11 +165,7 @@ class CrisisService:
     async def export(self, crisis: Crisis, fmt: str) -> str:
         """The post-incident report, Markdown or JSON, with everything on record."""
         events, drafts = await self.history(crisis)
-        if fmt == "json":
-            return json.dumps(
-                export.to_json(self.plan, crisis, events, drafts, crisis.review), ensure_ascii=False, indent=2
-            )
-        return export.to_markdown(self.plan, crisis, events, drafts, crisis.review)
+        return export.render(self.plan, crisis, events, drafts, fmt, crisis.review)
 
     async def find(self, number: int | None, channel_id: str | None, war_room_only: bool = False) -> Crisis:
         """The crisis named, else the one whose war room this is, else the only active one.

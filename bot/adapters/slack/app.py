@@ -203,6 +203,7 @@ class SlackHandlers:
             await tell(views.error(CrisisError("Something went wrong on my side.", hint="Check with /crisis status.")))
             return
         await tell(views.started_reply(self.plan, crisis))
+        await self.home.refresh(client)
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -227,16 +228,29 @@ class SlackHandlers:
         )
 
     async def notify(self, client: AsyncWebClient, context: ModalContext, actor: Actor, message: Message) -> None:
-        """Answer a form: through the command's response_url when there is one, else by DM."""
+        await self.answer(client, context.response_url, actor.platform_id, message)
+
+    async def answer(
+        self,
+        client: AsyncWebClient,
+        response_url: str | None,
+        user: str | None,
+        message: Message,
+        replace: bool = False,
+    ) -> None:
+        """Answer a form or a shortcut: through its response_url when there is one (``replace``
+        updates the card it came from), else by direct message."""
         blocks = self.blocks_of(message)
         text = self.chat.renderer.fallback(message)
-        if context.response_url:
-            webhook = AsyncWebhookClient(context.response_url)
-            response = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+        if response_url:
+            response = await AsyncWebhookClient(response_url).send(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=replace
+            )
             if response.status_code == 200:
                 return
             log.warning("response_url refused the reply (HTTP %s); sending a DM", response.status_code)
-        await client.chat_postMessage(channel=actor.platform_id, text=text, blocks=blocks)
+        if user:
+            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
 
 
 def build_app(service: CrisisService, chat: SlackChat, signing_secret: str, events: EventLog | None = None) -> AsyncApp:

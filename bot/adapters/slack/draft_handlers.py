@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.draft_modals import (
     CHANGES_CALLBACK,
@@ -28,7 +27,6 @@ from bot.adapters.slack.draft_modals import (
 from bot.core import views
 from bot.core.commands import DraftCommand
 from bot.core.errors import CrisisError
-from bot.core.messages import Message
 
 if TYPE_CHECKING:
     from bot.adapters.slack.app import SlackHandlers
@@ -131,24 +129,8 @@ class DraftHandlers:
         except Exception:
             log.exception("draft form %s failed", callback)
             reply = views.error(CrisisError("Something went wrong on my side.", hint="Try again in a moment."))
-        await self._answer(client, context, body, reply, replace=callback == EDIT_CALLBACK)
-
-    async def _answer(
-        self, client: AsyncWebClient, context: DraftContext, body: dict[str, Any], message: Message, replace: bool
-    ) -> None:
-        """Update the card the form came from when possible; otherwise a DM."""
-        renderer = self.base.chat.renderer
-        blocks = [b.to_dict() for b in renderer.messages(message)[0]]
-        text = renderer.fallback(message)
-        if context.response_url:
-            response = await AsyncWebhookClient(context.response_url).send(
-                text=text, blocks=blocks, response_type="ephemeral", replace_original=replace
-            )
-            if response.status_code == 200:
-                return
         user = (body.get("user") or {}).get("id")
-        if user:
-            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        await self.base.answer(client, context.response_url, user, reply, replace=callback == EDIT_CALLBACK)
 
 
 FORM_CALLBACKS = (EDIT_CALLBACK, NEW_CALLBACK, PUBLISH_CALLBACK, CHANGES_CALLBACK)

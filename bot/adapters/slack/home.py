@@ -7,6 +7,7 @@ never staler than the last command.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,12 +18,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.draft_modals import state_values
 from bot.core import views
 from bot.core.errors import CrisisError
-from bot.core.messages import Message
 from bot.core.models import CrisisStatus
 from bot.core.timeline import REVIEW_QUESTIONS
 
@@ -59,21 +58,33 @@ class HomeAndTimeline:
             self.viewers.pop(next(iter(self.viewers)))
         await self.publish(client, user)
 
-    async def publish(self, client: AsyncWebClient, user: str) -> None:
+    async def home_view(self) -> dict[str, Any]:
+        """One view for everyone: it lists crises, nothing personal."""
         repo = self.service.repo
         active = await repo.list_crises(CrisisStatus.ACTIVE, limit=20)
         resolved = await repo.list_crises(CrisisStatus.RESOLVED, limit=10)
         message = views.home(self.service.plan, active, resolved, self.service.clock.now())
         blocks = [b.to_dict() for b in self.base.chat.renderer.blocks(message)[:100]]
-        await client.views_publish(user_id=user, view=View(type="home", blocks=blocks).to_dict())
+        return View(type="home", blocks=blocks).to_dict()
+
+    async def publish(self, client: AsyncWebClient, user: str) -> None:
+        await client.views_publish(user_id=user, view=await self.home_view())
 
     async def refresh(self, client: AsyncWebClient) -> None:
-        """After a crisis changed: re-publish for everyone who has the Home tab."""
-        for user in list(self.viewers):
-            try:
-                await self.publish(client, user)
-            except Exception as exc:
-                log.warning("could not refresh the Home tab of %s: %s", user, exc)
+        """After a crisis changed: re-publish for everyone who has the Home tab, a few at a time
+        (views.publish is rate limited per user, not per app, so a small batch is safe)."""
+        users = list(self.viewers)
+        if not users:
+            return
+        view = await self.home_view()
+        for start in range(0, len(users), 10):
+            batch = users[start : start + 10]
+            results = await asyncio.gather(
+                *(client.views_publish(user_id=user, view=view) for user in batch), return_exceptions=True
+            )
+            for user, result in zip(batch, results, strict=True):
+                if isinstance(result, Exception):
+                    log.warning("could not refresh the Home tab of %s: %s", user, result)
 
     # -- Events API retries ----------------------------------------------------------------
 
@@ -120,7 +131,7 @@ class HomeAndTimeline:
             reply = await self.service.timeline.note(crisis, actor, text, permalink=permalink, author=author)
         except CrisisError as exc:
             reply = views.error(exc)
-        await self._respond(body.get("response_url"), reply)
+        await self.base.answer(client, body.get("response_url"), None, reply)
 
     # -- the review form -------------------------------------------------------------------
 
@@ -158,15 +169,4 @@ class HomeAndTimeline:
             reply = await self.service.timeline.save_review(crisis, actor, state_values(view))
         except CrisisError as exc:
             reply = views.error(exc)
-        user = (body.get("user") or {}).get("id")
-        if user:
-            text = self.base.chat.renderer.fallback(reply)
-            await client.chat_postMessage(channel=user, text=text, blocks=self.base.blocks_of(reply))
-
-    async def _respond(self, response_url: str | None, message: Message) -> None:
-        if response_url:
-            await AsyncWebhookClient(response_url).send(
-                text=self.base.chat.renderer.fallback(message),
-                blocks=self.base.blocks_of(message),
-                response_type="ephemeral",
-            )
+        await self.base.answer(client, None, (body.get("user") or {}).get("id"), reply)
