@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core import export, views
 from bot.core.broadcast import broadcast
-from bot.core.errors import ConflictError, UsageError
+from bot.core.errors import ConflictError, PermissionDeniedError, UsageError
 from bot.core.messages import Fields, Message, Paragraph, Strong, line
 from bot.core.models import Actor, Crisis, CrisisStatus, TimelineEvent
 from bot.core.plan import LoadedPlan, Plan
@@ -114,6 +114,11 @@ class Timeline:
         return reminded
 
     async def save_review(self, crisis: Crisis, actor: Actor, answers: Mapping[str, str]) -> Message:
+        if actor.person_id is None or actor.person_id not in self.plan.people:
+            raise PermissionDeniedError(
+                f"The review of {crisis.key} is for the people of the plan.",
+                hint="Ask the crisis lead to add your answers.",
+            )
         clean = {k: v.strip() for k, v in answers.items() if k in REVIEW_QUESTIONS and v.strip()}
         if not clean:
             raise UsageError("The review is empty.", hint="Answer at least one of the three questions.")

@@ -305,3 +305,15 @@ async def test_an_exhausted_page_can_be_covered_by_the_lead(rig: Rig) -> None:
     assert page.status is PageStatus.EXHAUSTED
     covered = (await rig.service.handle(rig.inv("ack all", "amelie", crisis))).plain_text()
     assert "acknowledged (Community manager)" in covered
+
+
+async def test_only_people_of_the_plan_answer_the_review(rig: Rig) -> None:
+    crisis = await rig.service.start(StartCommand("troll", "sev4", "Review"), rig.who("amelie"))
+    guest = Actor(platform_id="U0GUEST", name="Guest")
+    with pytest.raises(PermissionDeniedError, match="for the people of the plan"):
+        await rig.service.timeline.save_review(crisis, guest, {"went_well": "all of it"})
+    saved = await rig.service.timeline.save_review(crisis, rig.who("amelie"), {"went_well": "Fast", "bogus": "x"})
+    assert "review of CRISIS-0001 is saved" in saved.plain_text()
+    stored = await rig.repo.get(1)
+    assert stored is not None
+    assert stored.review == {"went_well": "Fast"}
