@@ -24,7 +24,7 @@ def _quote(text: str) -> Paragraph:
 
 
 def _count(draft: Draft, network: Network) -> Context:
-    size = len(draft.text)
+    size = network.length(draft.text)
     limit = f"/{network.limit}" if network.limit else ""
     over = " — too long" if network.limit and size > network.limit else ""
     return Context(line(f"{size}{limit} characters for {network.name}{over}"))

@@ -9,6 +9,7 @@ lives in :mod:`bot.rendering`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
@@ -27,11 +28,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_URL = re.compile(r"https?://\S+")
+
+
 class Network(_Strict):
-    """Where the reply will be posted; ``limit`` is its character limit (None: no hard limit)."""
+    """Where the reply will be posted; ``limit`` is its character limit (None: no hard limit).
+
+    ``link_length``: networks that shorten links (X counts every link as 23 characters) measure
+    a draft differently from what the box shows; counting their way keeps the limit honest.
+    """
 
     name: str
     limit: int | None = Field(default=None, ge=1)
+    link_length: int | None = Field(default=None, ge=1)
+
+    def length(self, text: str) -> int:
+        if self.link_length is None:
+            return len(text)
+        return len(_URL.sub("", text)) + self.link_length * len(_URL.findall(text))
 
 
 class Variable(_Strict):

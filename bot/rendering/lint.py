@@ -87,10 +87,11 @@ def lint_text(text: str, rules: LintRules) -> list[LintFinding]:
 
 
 def _too_long(text: str, network: Network) -> list[LintFinding]:
-    if network.limit is None or len(text) <= network.limit:
+    size = network.length(text)
+    if network.limit is None or size <= network.limit:
         return []
-    over = len(text) - network.limit
-    message = f"{len(text)} characters: {over} over the {network.limit}-character limit of {network.name}; cut {over}"
+    over = size - network.limit
+    message = f"{size} characters: {over} over the {network.limit}-character limit of {network.name}; cut {over}"
     return [LintFinding("too_long", message)]
 
 

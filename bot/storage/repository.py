@@ -21,13 +21,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.errors import DuplicateRequestError, RoomNameTakenError
 from bot.core.models import (
     Actor,
-    Assignment,
     Crisis,
     CrisisStatus,
-    Room,
     Step,
     StepStatus,
     TimelineEvent,
+)
+from bot.storage.mapping import (
+    UPDATABLE,
+    crisis_to_row,
+    dump_model,
+    event_to_row,
+    mutable_values,
+    row_to_crisis,
+    row_to_event,
+    row_to_step,
+    step_to_row,
 )
 from bot.storage.sessions import changed_rows, sessions
 from bot.storage.tables import (
@@ -93,10 +102,10 @@ class SqlCrisisRepository:
 
     async def update(self, crisis: Crisis, fields: Collection[str]) -> None:
         """Write only ``fields``: two use cases saving different fields never undo each other."""
-        values = _mutable_values(crisis)
-        unknown = set(fields) - set(values)
+        unknown = set(fields) - UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
+        values = mutable_values(crisis)
         chosen = {k: v for k, v in values.items() if k in fields or (k == "room_id" and "room" in fields)}
         await self._update(_number(crisis), chosen, crisis.room_name)
 
@@ -120,7 +129,10 @@ class SqlCrisisRepository:
             update(CrisisRow)
             .where(col(CrisisRow.id) == number, col(CrisisRow.status) == CrisisStatus.ACTIVE.value)
             .values(
-                status=CrisisStatus.RESOLVED.value, resolved_at=at, resolved_by=_dump(by), resolution_summary=summary
+                status=CrisisStatus.RESOLVED.value,
+                resolved_at=at,
+                resolved_by=dump_model(by),
+                resolution_summary=summary,
             )
         )
         return bool(await changed_rows(self._sessions, query))
@@ -284,122 +296,3 @@ def _saved_id(row: CrisisRow) -> int:
     if row.id is None:
         raise RuntimeError("crisis row has no id after flush")
     return row.id
-
-
-# -- mapping between rows and core models ------------------------------------------------------
-
-
-def _dump(model: Actor | Room | Assignment) -> dict[str, Any]:
-    return model.model_dump(mode="json")
-
-
-UPDATABLE = frozenset(
-    {
-        "status",
-        "severity_id",
-        "room_name",
-        "room",
-        "lead_person_id",
-        "assignments",
-        "unreachable",
-        "kickoff_message_id",
-        "resolved_at",
-        "resolved_by",
-        "resolution_summary",
-        "next_update_due",
-        "review",
-    }
-)
-
-
-def _mutable_values(crisis: Crisis) -> dict[str, Any]:
-    """The columns :meth:`SqlCrisisRepository.update` may change; the rest is fixed at declaration."""
-    return {
-        "status": crisis.status.value,
-        "severity_id": crisis.severity_id,
-        "room_name": crisis.room_name,
-        "room_id": crisis.room.id if crisis.room else None,
-        "room": _dump(crisis.room) if crisis.room else None,
-        "lead_person_id": crisis.lead_person_id,
-        "assignments": [_dump(a) for a in crisis.assignments],
-        "unreachable": dict(crisis.unreachable),
-        "kickoff_message_id": crisis.kickoff_message_id,
-        "resolved_at": crisis.resolved_at,
-        "resolved_by": _dump(crisis.resolved_by) if crisis.resolved_by else None,
-        "resolution_summary": crisis.resolution_summary,
-        "next_update_due": crisis.next_update_due,
-        "review": dict(crisis.review),
-    }
-
-
-def crisis_to_row(crisis: Crisis) -> CrisisRow:
-    return CrisisRow(
-        title=crisis.title,
-        details=crisis.details,
-        source_url=crisis.source_url,
-        request_key=crisis.request_key,
-        scenario_id=crisis.scenario_id,
-        declared_by=_dump(crisis.declared_by),
-        declared_at=crisis.declared_at,
-        **_mutable_values(crisis),
-    )
-
-
-def row_to_crisis(row: CrisisRow, steps: list[Step]) -> Crisis:
-    return Crisis(
-        id=row.id,
-        number=row.id,
-        title=row.title,
-        details=row.details,
-        source_url=row.source_url,
-        request_key=row.request_key,
-        scenario_id=row.scenario_id,
-        severity_id=row.severity_id,
-        status=CrisisStatus(row.status),
-        declared_by=Actor.model_validate(row.declared_by),
-        declared_at=row.declared_at,
-        room_name=row.room_name,
-        room=Room.model_validate(row.room) if row.room is not None else None,
-        lead_person_id=row.lead_person_id,
-        assignments=[Assignment.model_validate(a) for a in row.assignments],
-        unreachable=dict(row.unreachable),
-        kickoff_message_id=row.kickoff_message_id,
-        resolved_at=row.resolved_at,
-        resolved_by=Actor.model_validate(row.resolved_by) if row.resolved_by is not None else None,
-        resolution_summary=row.resolution_summary,
-        next_update_due=row.next_update_due,
-        review=dict(row.review or {}),
-        steps=steps,
-    )
-
-
-def step_to_row(number: int, position: int, step: Step) -> CrisisStepRow:
-    return CrisisStepRow(
-        crisis_id=number,
-        position=position,
-        key=step.key,
-        label=step.label,
-        status=step.status.value,
-        detail=step.detail,
-        updated_at=step.updated_at,
-    )
-
-
-def row_to_step(row: CrisisStepRow) -> Step:
-    return Step(
-        key=row.key, label=row.label, status=StepStatus(row.status), detail=row.detail, updated_at=row.updated_at
-    )
-
-
-def event_to_row(number: int, event: TimelineEvent) -> TimelineEventRow:
-    # mode="json" turns whatever the service put in ``data`` (datetimes, enums) into JSON values.
-    dumped = event.model_dump(mode="json", include={"actor", "data"})
-    return TimelineEventRow(
-        crisis_id=number, at=event.at, kind=event.kind, text=event.text, actor=dumped["actor"], data=dumped["data"]
-    )
-
-
-def row_to_event(row: TimelineEventRow) -> TimelineEvent:
-    return TimelineEvent(
-        at=row.at, kind=row.kind, text=row.text, actor=Actor.model_validate(row.actor), data=dict(row.data)
-    )

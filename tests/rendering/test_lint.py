@@ -133,3 +133,13 @@ def test_every_problem_is_reported_at_once(renderer: JinjaDraftRenderer) -> None
         "missing_point",
         "missing_point",
     ]
+
+
+def test_x_counts_every_link_as_23_characters() -> None:
+    from bot.core.frameworks import Network
+
+    x = Network(name="X (Twitter)", limit=280, link_length=23)
+    long_link = "https://maisonlumen.example/support/replacements/oslo-lamp-cracked-shade?utm=care" * 2
+    text = "We're on it: " + long_link
+    assert x.length(text) == len("We're on it: ") + 23
+    assert Network(name="Email").length(text) == len(text)

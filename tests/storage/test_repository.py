@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import RoomNameTakenError
 from bot.core.models import Actor, Assignment, CrisisStatus, Room, StepStatus, TimelineEvent
-from bot.storage.repository import UPDATABLE, SqlCrisisRepository
+from bot.storage.mapping import UPDATABLE
+from bot.storage.repository import SqlCrisisRepository
 from tests.storage._support import DECLARED_AT, make_crisis
 
 PARIS = timezone(timedelta(hours=1))

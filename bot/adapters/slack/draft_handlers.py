@@ -60,8 +60,9 @@ class DraftHandlers:
         await self.base.reply(respond, reply)
 
     async def _open_form(self, client: AsyncWebClient, body: dict[str, Any], action_id: str, value: str) -> None:
-        draft_id = int(value.partition(":")[0]) if value.partition(":")[0].isdigit() else 0
-        context = DraftContext(draft_id=draft_id, response_url=body.get("response_url"))
+        number, _, seen = value.partition(":")
+        draft_id = int(number) if number.isdigit() else 0
+        context = DraftContext(draft_id=draft_id, response_url=body.get("response_url"), seen_hash=seen or None)
         if action_id == "draft_edit":
             drafts = self.service.require_drafts()
             draft, _ = await drafts.get(draft_id, active=True)
@@ -112,7 +113,9 @@ class DraftHandlers:
             elif callback == PUBLISH_CALLBACK and context.draft_id:
                 reply = await drafts.publish(context.draft_id, actor, typed.get("url"))
             elif callback == CHANGES_CALLBACK and context.draft_id:
-                reply = await drafts.decide(context.draft_id, actor, approve=False, note=typed.get("note", ""))
+                reply = await drafts.decide(
+                    context.draft_id, actor, approve=False, note=typed.get("note", ""), seen_hash=context.seen_hash
+                )
             elif callback == NEW_CALLBACK:
                 command = DraftCommand(
                     context.scenario,

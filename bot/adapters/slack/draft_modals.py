@@ -33,6 +33,7 @@ class DraftContext:
     scenario: str | None = None
     stage: str | None = None
     lang: str | None = None
+    seen_hash: str | None = None  # the text the reviewer was shown (Request changes)
 
     def dump(self) -> str:
         return metadata.dump(self)
