@@ -25,8 +25,6 @@ from bot.core.models import Actor, Crisis, CrisisStatus, Draft, DraftStatus, Tim
 from bot.core.plan import LoadedPlan
 from bot.core.ports import ChatPort, Clock, CrisisRepository, DraftRepository
 
-ACTIONS = ("draft_edit", "draft_submit", "draft_stage", "draft_approve", "draft_changes", "draft_publish")
-
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -195,19 +195,6 @@ def crisis_list(crises: Sequence[Crisis], which: str, now: datetime) -> Message:
     return Message(summary=f"{len(crises)} {which} crises", blocks=(Paragraph(tuple(rows)),))
 
 
-def resolved(crisis: Crisis) -> Message:
-    took = duration((crisis.resolved_at or crisis.declared_at) - crisis.declared_at)
-    body = [
-        line(
-            Strong(f"{crisis.key} resolved"),
-            f" after {took} by {crisis.resolved_by.name if crisis.resolved_by else '?'}",
-        )
-    ]
-    if crisis.resolution_summary:
-        body.append(line(crisis.resolution_summary))
-    return Message(summary=f"{crisis.key} resolved", blocks=(Paragraph(tuple(body)),))
-
-
 def started_reply(plan: Plan, crisis: Crisis) -> Message:
     """What the declarer sees: the room, who got in, and every step that is not done."""
     lines = [line(Strong(f"{crisis.key} declared."), " War room: ", room_span(crisis))]
