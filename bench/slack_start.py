@@ -33,7 +33,7 @@ from bot import container
 from bot.adapters.slack.app import COMMAND
 from bot.adapters.slack.server import EVENTS_PATH, bound_port, freeze_startup_objects, start_http
 from bot.config import Settings
-from bot.core.plan import load_plan
+from bot.datafiles.plan import load_plan
 from bot.storage import migrate
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace, sign
 from tests.fakes import Call, FakeSlack
@@ -72,17 +72,18 @@ async def serve(base_url: str) -> None:
         )
         renderer, _ = container.frameworks_from(settings)
         async with container.storage(settings) as store:
-            crisisbot, service, chat = container.slack_bot(settings, load_plan(PLAN_PATH), store, renderer)
+            crisisbot, core, chat, handlers = container.slack_bot(settings, load_plan(PLAN_PATH), store, renderer)
             # a bare Bolt app as Bolt ships it (default settings), with a listener that only acks
             bare = AsyncApp(client=crisisbot.client, signing_secret=SIGNING_SECRET)
             bare.command(COMMAND)(ack_only)
             freeze_startup_objects()  # as crisisbot serve does
-            async with container.background(service, store):
+            async with container.background(core):
                 runners = [await start_http(app, "127.0.0.1", 0) for app in (crisisbot, bare)]
                 print(*(bound_port(r) for r in runners), flush=True)
                 await asyncio.to_thread(sys.stdin.read)
                 for runner in runners:
                     await runner.cleanup()
+                await handlers.drain()
                 await chat.aclose()
 
 

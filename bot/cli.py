@@ -21,10 +21,10 @@ from rich.text import Text
 
 from bot import __version__, container
 from bot.config import Settings
-from bot.core.chain_of_command import resolve, role_people
-from bot.core.datafiles import DataFileError
-from bot.core.errors import CrisisError
-from bot.core.plan import LoadedPlan
+from bot.core.model.errors import CrisisError
+from bot.core.plan.chain import resolve, role_people
+from bot.core.plan.model import LoadedPlan
+from bot.datafiles.yaml import DataFileError
 
 app = typer.Typer(
     name="crisisbot",
@@ -100,18 +100,18 @@ def console(
         if problems:
             err.print(Text(f"{len(problems)} message framework problem(s): run crisisbot check-plan", style="yellow"))
         async with container.storage(settings) as store:
+            core = container.build_core(loaded, store, ConsoleChat(workspace), renderer)
             try:
-                chat = ConsoleChat(workspace)
-                shell = ConsoleApp(container.service(loaded, store, chat, renderer=renderer), workspace, as_person)
+                shell = ConsoleApp(core.service, workspace, as_person)
             except ValueError as exc:
                 err.print(Text(str(exc), style="red"))
                 raise typer.Exit(2) from None
             await shell.restore()
             if lines is not None:  # scripted: finish leftovers first, so output is in order
-                await shell.service.resume_unfinished()
+                await core.service.resume_unfinished()
                 await shell.run_lines(lines)
                 return
-            async with container.background(shell.service, store, interval=2.0):
+            async with container.background(core, interval=2.0):
                 await shell.run_interactive()
 
     _run(run())
@@ -195,13 +195,14 @@ def serve(
     async def run() -> None:
         renderer, _ = container.frameworks_from(settings)
         async with container.storage(settings) as store:
-            bolt, crisis_service, chat = container.slack_bot(settings, loaded, store, renderer)
+            bolt, core, chat, handlers = container.slack_bot(settings, loaded, store, renderer)
             token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
             freeze_startup_objects()
             try:
-                async with container.background(crisis_service, store):
+                async with container.background(core):
                     await serve_forever(bolt, settings.host, settings.port, token)
             finally:
+                await handlers.drain()
                 await chat.aclose()
 
     try:
@@ -217,8 +218,8 @@ def export_crisis(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead.")] = None,
 ) -> None:
     """Write the post-incident report of a crisis: key times, escalations, drafts, timeline, review."""
-    from bot.core import export
     from bot.core.commands import parse_crisis_ref
+    from bot.core.reports import export
 
     if fmt not in ("md", "json"):
         err.print(Text("--format is md or json.", style="red"))
@@ -247,8 +248,8 @@ def export_crisis(
 @app.command()
 def report() -> None:
     """Across crises, per scenario and severity: count and median times to each milestone."""
-    from bot.core.report import report as build_report
-    from bot.core.report import report_markdown
+    from bot.core.reports.report import report as build_report
+    from bot.core.reports.report import report_markdown
 
     settings = _settings()
     loaded = _plan(settings)
@@ -257,7 +258,7 @@ def report() -> None:
         async with container.storage(settings) as store:
             rows = []
             for crisis in await store.crises.list_crises(limit=100_000):
-                number = crisis.number or 0
+                number = crisis.number
                 rows.append((crisis, await store.crises.timeline(number), await store.drafts.drafts_of(number)))
             sys.stdout.write(report_markdown(loaded.plan, build_report(rows)))
 

@@ -1,29 +1,41 @@
-"""The composition root: settings in, a ready ``CrisisService`` out.
+"""The composition root: settings in, every collaborator built and wired, once.
 
 Only this module (and the CLI) knows which concrete adapters exist; the core receives them
-through its ports.
+through its ports. Every collaborator is required: there is no half-built service with paging
+or drafts "not set up here".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.core.clock import SystemClock
-from bot.core.datafiles import DataIssue
-from bot.core.drafts import DraftService
-from bot.core.frameworks import DraftRenderer
-from bot.core.plan import LoadedPlan, load_plan
-from bot.core.ports import ChatPort, Clock
-from bot.core.service import CrisisService
-from bot.rendering import load_library
+from bot.core.crisis.broadcast import Broadcast
+from bot.core.crisis.declare import Declarer
+from bot.core.crisis.lookup import Lookup
+from bot.core.crisis.resolve import Resolver
+from bot.core.crisis.timeline import Timeline
+from bot.core.crisis.updates import Updates
+from bot.core.drafts.service import DraftService
+from bot.core.escalation.paging import PagingService
+from bot.core.escalation.severity import SeverityService
+from bot.core.model.clock import SystemClock
+from bot.core.plan.access import Access
+from bot.core.plan.model import LoadedPlan
+from bot.core.ports import ChatPort, Clock, DraftRenderer
+from bot.core.service import CrisisService, UseCases
+from bot.datafiles.plan import load_plan
+from bot.datafiles.yaml import DataIssue
+from bot.frameworks import load_library
 from bot.scheduler.loop import Scheduler
 from bot.storage import migrate
 from bot.storage.drafts import SqlDraftRepository
@@ -37,6 +49,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
+    from bot.adapters.slack.app import SlackHandlers
     from bot.adapters.slack.chat import SlackChat
 
 
@@ -54,6 +67,15 @@ class Storage:
     drafts: SqlDraftRepository
     pages: SqlPageRepository
     events: SqlProcessedEvents
+
+    @classmethod
+    def on(cls, engine: AsyncEngine) -> Storage:
+        return cls(
+            SqlCrisisRepository(engine),
+            SqlDraftRepository(engine),
+            SqlPageRepository(engine),
+            SqlProcessedEvents(engine),
+        )
 
 
 def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
@@ -83,59 +105,81 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
             )
     engine = create_async_db_engine(url)
     try:
-        yield Storage(
-            SqlCrisisRepository(engine),
-            SqlDraftRepository(engine),
-            SqlPageRepository(engine),
-            SqlProcessedEvents(engine),
-        )
+        yield Storage.on(engine)
     finally:
         await engine.dispose()
 
 
+@dataclass(frozen=True)
+class Core:
+    """The core, wired: the one door for adapters, the scheduler beside it, and (for tests and
+    the command line) the use cases behind the door."""
+
+    service: CrisisService
+    scheduler: Scheduler
+    cases: UseCases
+    store: Storage
+    chat: ChatPort
+    clock: Clock
+    replica: str
+
+
+def build_core(
+    loaded: LoadedPlan,
+    store: Storage,
+    chat: ChatPort,
+    renderer: DraftRenderer,
+    clock: Clock | None = None,
+    replica: str | None = None,
+) -> Core:
+    """``replica`` names this process in leases, so replicas can tell whose unfinished work is whose."""
+    clock = clock or SystemClock()
+    replica = replica or f"crisisbot-{uuid.uuid4().hex[:12]}"
+    plan = loaded.plan
+    access = Access(plan)
+    timeline = Timeline(store.crises, clock)
+    broadcast = Broadcast(plan, chat, timeline)
+    paging = PagingService(plan, store.crises, store.pages, chat, clock, timeline, access)
+    updates = Updates(plan, store.crises, chat, clock, timeline, broadcast)
+    cases = UseCases(
+        lookup=Lookup(store.crises),
+        timeline=timeline,
+        declarer=Declarer(loaded, store.crises, chat, clock, timeline, paging, replica),
+        updates=updates,
+        paging=paging,
+        severity=SeverityService(plan, store.crises, chat, clock, timeline, broadcast, paging, access),
+        drafts=DraftService(plan, store.crises, store.drafts, chat, clock, renderer, timeline),
+        resolver=Resolver(plan, store.crises, store.drafts, clock, timeline, broadcast, paging, access),
+    )
+    service = CrisisService(loaded, store.crises, store.drafts, chat, clock, cases)
+    chores = {"overdue update reminders": updates.remind_overdue, "unfinished declarations": service.resume_unfinished}
+    scheduler = Scheduler(paging, store.pages, clock, replica, chores)
+    return Core(service, scheduler, cases, store, chat, clock, replica)
+
+
 def slack_bot(
-    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer | None = None
-) -> tuple[AsyncApp, CrisisService, SlackChat]:
-    """The Bolt app and the service behind it; call only once ``settings.slack_problems()`` is empty."""
+    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer
+) -> tuple[AsyncApp, Core, SlackChat, SlackHandlers]:
+    """The Bolt app and the core behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.chat import SlackChat, make_client
 
-    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token is not None, "slack_problems() names a missing token first"
     session = aiohttp.ClientSession()  # kept alive for the bot's lifetime; closed by SlackChat.aclose
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, session)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    crisis_service = service(loaded, store, chat, renderer=renderer)
-    return build_app(crisis_service, chat, secret, store.events), crisis_service, chat
-
-
-def service(
-    loaded: LoadedPlan,
-    store: Storage,
-    chat: ChatPort,
-    clock: Clock | None = None,
-    renderer: DraftRenderer | None = None,
-) -> CrisisService:
-    clock = clock or SystemClock()
-    drafts = DraftService(loaded, store.crises, store.drafts, chat, clock, renderer) if renderer else None
-    return CrisisService(loaded, store.crises, chat, clock, drafts=drafts, pages=store.pages)
+    core = build_core(loaded, store, chat, renderer)
+    bolt, handlers = build_app(core.service, chat, secret, store.events)
+    return bolt, core, chat, handlers
 
 
 @asynccontextmanager
-async def background(crisis_service: CrisisService, store: Storage, interval: float = 5.0) -> AsyncIterator[Scheduler]:
+async def background(core: Core, interval: float = 5.0) -> AsyncIterator[Scheduler]:
     """Run the escalation timers and finish half-done declarations while the bot serves."""
-    assert crisis_service.paging is not None
-    scheduler = Scheduler(
-        crisis_service.paging,
-        store.pages,
-        crisis_service.clock,
-        crisis_service.owner,
-        crisis_service.timeline,
-        resume=crisis_service.resume_unfinished,
-    )
-    task = asyncio.ensure_future(scheduler.run(interval))
+    task = asyncio.ensure_future(core.scheduler.run(interval))
     try:
-        yield scheduler
+        yield core.scheduler
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

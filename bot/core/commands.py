@@ -11,9 +11,9 @@ import shlex
 from dataclasses import dataclass
 from typing import NoReturn
 
-from bot.core.errors import UsageError
-from bot.core.frameworks import GENERIC, LANGUAGES, STAGES
-from bot.core.plan import Plan
+from bot.core.drafts.frameworks import GENERIC, LANGUAGES, STAGES
+from bot.core.model.errors import UsageError
+from bot.core.plan.model import Plan
 
 MAX_TITLE = 150
 MAX_SUMMARY = 2000

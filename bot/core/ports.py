@@ -1,30 +1,29 @@
 """The ports the core needs from the outside world, as typed Protocols.
 
-Adapters implement them (Slack, Teams, console, SQL); tests use the real ones or the console
-implementation. Keeping them small makes a new platform a few hundred lines, not a fork.
+Adapters implement them (Slack, Teams, console, SQL, the Jinja2 frameworks); tests use the real
+ones or the console implementation. Keeping them small makes a new platform a few hundred lines,
+not a fork.
+
+The error contract: a chat adapter raises :class:`ChatPlatformError` (with a sentence a person
+can read) for anything the platform refused or could not do, and nothing else. The core catches
+that error where a failed post must not stop the rest; any other exception is a bug, and travels
+to the edge (the service's door, the scheduler) where it is logged once with its traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.messages import Message
-from bot.core.models import (
-    Actor,
-    Crisis,
-    CrisisStatus,
-    Draft,
-    DraftStatus,
-    Page,
-    PageStatus,
-    Room,
-    StepStatus,
-    TimelineEvent,
-)
-from bot.core.plan import Person
+from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
+from bot.core.messaging.message import Message
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Room, StepKey, StepStatus
+from bot.core.model.drafts import Draft, DraftStatus, NewDraft
+from bot.core.model.events import TimelineEvent
+from bot.core.model.pages import NewPage, Page, PageStatus
+from bot.core.plan.model import Person
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,19 @@ class InviteReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChatLimits:
+    """What the platform allows where the core must fit its own text: room names (Slack allows
+    80 characters, Teams channel names 50) and the one-line header of a message (Slack: 150)."""
+
+    room_name: int
+    header: int
+
+
 class ChatPort(Protocol):
+    @property
+    def limits(self) -> ChatLimits: ...
+
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
         """Create the war room; raise RoomNameTakenError when the platform has that name."""
         ...
@@ -82,9 +93,7 @@ class ChatPort(Protocol):
 
 
 class CrisisRepository(Protocol):
-    async def create(
-        self, crisis: Crisis, lease_owner: str | None = None, lease_until: datetime | None = None
-    ) -> Crisis:
+    async def create(self, crisis: NewCrisis, holder: str | None = None, until: datetime | None = None) -> Crisis:
         """Persist a new crisis and give it its number.
 
         Raises RoomNameTakenError if the room name is used, DuplicateRequestError if the
@@ -112,7 +121,7 @@ class CrisisRepository(Protocol):
         """Move an active crisis between severities; False if it changed or closed meanwhile."""
         ...
 
-    async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
+    async def claim(self, number: int, holder: str, until: datetime, now: datetime) -> bool:
         """Take the lease on a crisis's unfinished steps; False while another process holds it."""
         ...
 
@@ -128,7 +137,7 @@ class CrisisRepository(Protocol):
         """Reserve another war-room name; RoomNameTakenError if another crisis holds it."""
         ...
 
-    async def set_step(self, number: int, key: str, status: StepStatus, detail: str, at: datetime) -> None: ...
+    async def set_step(self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime) -> None: ...
 
     async def add_event(self, number: int, event: TimelineEvent) -> None: ...
 
@@ -136,7 +145,7 @@ class CrisisRepository(Protocol):
 
 
 class DraftRepository(Protocol):
-    async def create_draft(self, draft: Draft) -> Draft: ...
+    async def create_draft(self, draft: NewDraft) -> Draft: ...
 
     async def get_draft(self, draft_id: int) -> Draft | None: ...
 
@@ -148,18 +157,18 @@ class DraftRepository(Protocol):
 
 
 class PageRepository(Protocol):
-    async def create_page(self, page: Page) -> Page: ...
+    async def create_page(self, page: NewPage) -> Page: ...
 
     async def get_page(self, page_id: int) -> Page | None: ...
 
     async def pages_of(self, crisis_number: int, status: PageStatus | None = None) -> list[Page]: ...
 
-    async def claim_due(self, owner: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
+    async def claim_due(self, holder: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
         """Take the lease on due open pages; pages leased by a live process are skipped."""
         ...
 
-    async def advance(self, page: Page, owner: str) -> bool:
-        """Save position, due time and status if ``owner`` still holds the lease; release it."""
+    async def advance(self, page: Page, holder: str) -> bool:
+        """Save position, due time and status if ``holder`` still holds the lease; release it."""
         ...
 
     async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:
@@ -170,4 +179,30 @@ class PageRepository(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class ProcessedEvents(Protocol):
+    async def first_time(self, event_id: str, at: datetime) -> bool:
+        """True the first time a platform event id is seen, by any replica."""
+        ...
+
+
+class DraftRenderer(Protocol):
+    """The port to the reply-framework library (Jinja2 in production)."""
+
+    def frameworks(self) -> Mapping[str, Framework]:
+        """Scenario id (or ``generic``) -> framework."""
+        ...
+
+    def network(self, name: str) -> Network:
+        """The network a framework writes for, with its length limit."""
+        ...
+
+    def render(self, scenario: str, stage: str, lang: str, values: Mapping[str, str]) -> RenderedDraft:
+        """Raise MissingVariablesError for missing required values; never leave a blank."""
+        ...
+
+    def lint(self, scenario: str, stage: str, lang: str, text: str) -> list[LintFinding]:
+        """Problems a reviewer would flag, each with its reason."""
         ...

@@ -1,24 +1,56 @@
-"""The scheduler: claim due pages, climb each one step, remind overdue status updates, repeat.
+"""The scheduler: claim due pages, climb each one step, remind overdue status updates, finish
+half-done declarations, repeat.
 
 Due times are rows in the database, so a restart loses no timer: whichever process runs the loop
 next claims what is due. Claims are leases (see :mod:`bot.storage.pages`): two replicas polling
 the same database never fire one page twice, and a replica that dies mid-fire leaves a lease that
 expires, after which another replica takes the page over.
+
+A chore that keeps failing (the database is down, say) is logged with its traceback once, then
+once every few minutes while it keeps failing, then once more when it recovers: a log that
+repeats the same traceback every five seconds hides everything else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from bot.core.paging import PagingService
+from bot.core.escalation.paging import PagingService
 from bot.core.ports import Clock, PageRepository
-from bot.core.timeline import Timeline
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+REPEAT_LOG_SECONDS = 300.0
+
+Chore = Callable[[], Awaitable[object]]
+
+
+class FailureLog:
+    """Log a repeated failure once per ``every`` seconds, with its traceback the first time."""
+
+    def __init__(self, every: float = REPEAT_LOG_SECONDS) -> None:
+        self.every = every
+        self._since: dict[str, tuple[float, int]] = {}  # what -> (last logged, failures since)
+
+    def failed(self, what: str) -> None:
+        now = time.monotonic()
+        last = self._since.get(what)
+        if last is None:
+            log.exception("%s failed", what)
+            self._since[what] = (now, 0)
+        elif now - last[0] >= self.every:
+            log.error("%s still failing (%d times since the last report)", what, last[1] + 1, exc_info=True)
+            self._since[what] = (now, 0)
+        else:
+            self._since[what] = (last[0], last[1] + 1)
+
+    def succeeded(self, what: str) -> None:
+        if self._since.pop(what, None) is not None:
+            log.warning("%s works again", what)
 
 
 class Scheduler:
@@ -27,36 +59,39 @@ class Scheduler:
         paging: PagingService,
         pages: PageRepository,
         clock: Clock,
-        owner: str,
-        timeline: Timeline | None = None,
-        resume: Callable[[], Awaitable[object]] | None = None,
+        replica: str,
+        chores: Mapping[str, Chore],
     ) -> None:
-        # resume: finish declarations a dead process left half done, once its lease has expired
-        self.resume = resume
-        self.timeline = timeline
         self.paging = paging
         self.pages = pages
         self.clock = clock
-        self.owner = owner
+        self.replica = replica
+        # other periodic work, by name: overdue update reminders, unfinished declarations
+        self.chores = chores
+        self.failures = FailureLog()
         self.fired = 0
 
     async def tick(self, limit: int = 20) -> int:
         """Fire what is due now; returns how many pages moved. Tests call this with a manual clock."""
         now = self.clock.now()
         moved = 0
-        for page in await self.pages.claim_due(self.owner, now, now + LEASE, limit):
+        for page in await self.pages.claim_due(self.replica, now, now + LEASE, limit):
+            what = f"firing page {page.id}"
             try:
-                if await self.paging.fire(page, self.owner):
+                if await self.paging.fire(page, self.replica):
                     moved += 1
             except Exception:  # one broken page must not stop the others; its lease expires, it is retried
-                log.exception("firing page %s failed", page.id)
+                self.failures.failed(what)
+            else:
+                self.failures.succeeded(what)
         self.fired += moved
-        for chore in (self.timeline.remind_overdue if self.timeline else None, self.resume):
-            if chore is not None:
-                try:
-                    await chore()
-                except Exception:
-                    log.exception("scheduler chore %s failed", getattr(chore, "__name__", chore))
+        for name, chore in self.chores.items():
+            try:
+                await chore()
+            except Exception:
+                self.failures.failed(name)
+            else:
+                self.failures.succeeded(name)
         return moved
 
     async def run(self, interval: float = 5.0) -> None:
@@ -65,5 +100,7 @@ class Scheduler:
             try:
                 await self.tick()
             except Exception:
-                log.exception("scheduler tick failed; retrying")
+                self.failures.failed("scheduler tick")
+            else:
+                self.failures.succeeded("scheduler tick")
             await asyncio.sleep(interval)

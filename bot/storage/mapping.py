@@ -1,137 +1,91 @@
-"""Mapping between the crisis tables and the core models, kept apart from the queries.
-
-Values with a shape (actors, rooms, assignments) are stored as JSON dumps of the core models, so
-a row always reads back into the very model that was saved.
-"""
+"""Between the tables and the core's models: pydantic reads a row back into the very model that
+was saved, so the mapping is the few places where the two differ (the crisis number is the row
+id; a draft's and a page's crisis is ``crisis_id``; steps live in their own table)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from enum import Enum
 from typing import Any
 
-from bot.core.models import (
-    Actor,
-    Assignment,
-    Crisis,
-    CrisisStatus,
-    Room,
-    Step,
-    StepStatus,
-    TimelineEvent,
-)
-from bot.storage.tables import CrisisRow, CrisisStepRow, TimelineEventRow
+from pydantic import BaseModel
+
+from bot.core.model.crisis import Crisis, NewCrisis, Step
+from bot.core.model.drafts import Draft, NewDraft
+from bot.core.model.events import TimelineEvent
+from bot.core.model.pages import NewPage, Page
+from bot.storage.tables import CrisisRow, CrisisStepRow, DraftRow, PageRow, TimelineEventRow
+
+# what a declaration fixes for good; everything else may change, through ``update``
+FIXED = frozenset({"title", "details", "source_url", "request_key", "scenario_id", "declared_by", "declared_at"})
+UPDATABLE = frozenset(NewCrisis.model_fields) - FIXED - {"steps"}
 
 
-def dump_model(model: Actor | Room | Assignment) -> dict[str, Any]:
-    return model.model_dump(mode="json")
+def values(model: BaseModel, *, exclude: Collection[str] = ()) -> dict[str, Any]:
+    """Column values: nested models as JSON-ready dicts, enums as their values."""
+    dumped = model.model_dump(exclude=set(exclude))
+    return {k: v.value if isinstance(v, Enum) else v for k, v in dumped.items()}
 
 
-UPDATABLE = frozenset(
-    {
-        "status",
-        "severity_id",
-        "room_name",
-        "room",
-        "lead_person_id",
-        "assignments",
-        "unreachable",
-        "kickoff_message_id",
-        "resolved_at",
-        "resolved_by",
-        "resolution_summary",
-        "next_update_due",
-        "review",
-    }
-)
+def crisis_values(crisis: NewCrisis, fields: Collection[str] | None = None) -> dict[str, Any]:
+    chosen = values(crisis, exclude={"steps", "number"})
+    if fields is not None:
+        chosen = {k: v for k, v in chosen.items() if k in fields}
+    if fields is None or "room" in fields:
+        chosen["room_id"] = crisis.room.id if crisis.room else None
+    return chosen
 
 
-def mutable_values(crisis: Crisis) -> dict[str, Any]:
-    """The columns :meth:`SqlCrisisRepository.update` may change; the rest is fixed at declaration."""
-    return {
-        "status": crisis.status.value,
-        "severity_id": crisis.severity_id,
-        "room_name": crisis.room_name,
-        "room_id": crisis.room.id if crisis.room else None,
-        "room": dump_model(crisis.room) if crisis.room else None,
-        "lead_person_id": crisis.lead_person_id,
-        "assignments": [dump_model(a) for a in crisis.assignments],
-        "unreachable": dict(crisis.unreachable),
-        "kickoff_message_id": crisis.kickoff_message_id,
-        "resolved_at": crisis.resolved_at,
-        "resolved_by": dump_model(crisis.resolved_by) if crisis.resolved_by else None,
-        "resolution_summary": crisis.resolution_summary,
-        "next_update_due": crisis.next_update_due,
-        "review": dict(crisis.review),
-    }
-
-
-def crisis_to_row(crisis: Crisis) -> CrisisRow:
-    return CrisisRow(
-        title=crisis.title,
-        details=crisis.details,
-        source_url=crisis.source_url,
-        request_key=crisis.request_key,
-        scenario_id=crisis.scenario_id,
-        declared_by=dump_model(crisis.declared_by),
-        declared_at=crisis.declared_at,
-        **mutable_values(crisis),
-    )
+def crisis_to_row(crisis: NewCrisis) -> CrisisRow:
+    return CrisisRow(**crisis_values(crisis))
 
 
 def row_to_crisis(row: CrisisRow, steps: list[Step]) -> Crisis:
-    return Crisis(
-        id=row.id,
-        number=row.id,
-        title=row.title,
-        details=row.details,
-        source_url=row.source_url,
-        request_key=row.request_key,
-        scenario_id=row.scenario_id,
-        severity_id=row.severity_id,
-        status=CrisisStatus(row.status),
-        declared_by=Actor.model_validate(row.declared_by),
-        declared_at=row.declared_at,
-        room_name=row.room_name,
-        room=Room.model_validate(row.room) if row.room is not None else None,
-        lead_person_id=row.lead_person_id,
-        assignments=[Assignment.model_validate(a) for a in row.assignments],
-        unreachable=dict(row.unreachable),
-        kickoff_message_id=row.kickoff_message_id,
-        resolved_at=row.resolved_at,
-        resolved_by=Actor.model_validate(row.resolved_by) if row.resolved_by is not None else None,
-        resolution_summary=row.resolution_summary,
-        next_update_due=row.next_update_due,
-        review=dict(row.review or {}),
-        steps=steps,
-    )
+    return Crisis.model_validate({**row.model_dump(), "number": row.id, "steps": steps, "review": row.review or {}})
 
 
 def step_to_row(number: int, position: int, step: Step) -> CrisisStepRow:
-    return CrisisStepRow(
-        crisis_id=number,
-        position=position,
-        key=step.key,
-        label=step.label,
-        status=step.status.value,
-        detail=step.detail,
-        updated_at=step.updated_at,
-    )
+    return CrisisStepRow(crisis_id=number, position=position, **values(step))
 
 
 def row_to_step(row: CrisisStepRow) -> Step:
-    return Step(
-        key=row.key, label=row.label, status=StepStatus(row.status), detail=row.detail, updated_at=row.updated_at
-    )
+    return Step.model_validate(row.model_dump())
 
 
 def event_to_row(number: int, event: TimelineEvent) -> TimelineEventRow:
-    # mode="json" turns whatever the service put in ``data`` (datetimes, enums) into JSON values.
-    dumped = event.model_dump(mode="json", include={"actor", "data"})
     return TimelineEventRow(
-        crisis_id=number, at=event.at, kind=event.kind, text=event.text, actor=dumped["actor"], data=dumped["data"]
+        crisis_id=number,
+        at=event.at,
+        kind=event.kind.value,
+        text=event.text,
+        actor=event.actor.model_dump(mode="json"),
+        data=event.data.dump(),
     )
 
 
 def row_to_event(row: TimelineEventRow) -> TimelineEvent:
-    return TimelineEvent(
-        at=row.at, kind=row.kind, text=row.text, actor=Actor.model_validate(row.actor), data=dict(row.data)
-    )
+    return TimelineEvent.model_validate(row.model_dump())
+
+
+def draft_to_row(draft: NewDraft) -> DraftRow:
+    return DraftRow(crisis_id=draft.crisis_number, **draft_values(draft))
+
+
+def draft_values(draft: NewDraft) -> dict[str, Any]:
+    return values(draft, exclude={"id", "crisis_number"})
+
+
+def row_to_draft(row: DraftRow) -> Draft:
+    return Draft.model_validate({**row.model_dump(), "crisis_number": row.crisis_id})
+
+
+def page_to_row(page: NewPage) -> PageRow:
+    return PageRow(crisis_id=page.crisis_number, **page_values(page))
+
+
+def page_values(page: NewPage) -> dict[str, Any]:
+    return values(page, exclude={"id", "crisis_number"})
+
+
+def row_to_page(row: PageRow) -> Page:
+    return Page.model_validate({**row.model_dump(), "crisis_number": row.crisis_id})

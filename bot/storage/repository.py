@@ -18,21 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.errors import DuplicateRequestError, RoomNameTakenError
-from bot.core.models import (
-    Actor,
-    Crisis,
-    CrisisStatus,
-    Step,
-    StepStatus,
-    TimelineEvent,
-)
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Step, StepKey, StepStatus
+from bot.core.model.errors import DuplicateRequestError, RoomNameTakenError
+from bot.core.model.events import TimelineEvent
 from bot.storage.mapping import (
     UPDATABLE,
     crisis_to_row,
-    dump_model,
+    crisis_values,
     event_to_row,
-    mutable_values,
     row_to_crisis,
     row_to_event,
     row_to_step,
@@ -54,10 +47,9 @@ class SqlCrisisRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = sessions(engine)
 
-    async def create(
-        self, crisis: Crisis, lease_owner: str | None = None, lease_until: datetime | None = None
-    ) -> Crisis:
-        """Insert the crisis and its steps; the declaring process holds the lease on its steps."""
+    async def create(self, crisis: NewCrisis, holder: str | None = None, until: datetime | None = None) -> Crisis:
+        """Insert the crisis and its steps; the declaring process (``holder``) holds the lease on
+        its steps ``until`` then."""
         async with self._sessions() as session:
             # A cheap look first, so the usual clash (same title twice a day) does not burn a
             # PostgreSQL sequence value and leave a gap in the crisis numbers. The unique
@@ -66,7 +58,7 @@ class SqlCrisisRepository:
             if taken.one():
                 raise RoomNameTakenError(crisis.room_name)
             row = crisis_to_row(crisis)
-            row.lease_owner, row.lease_until = lease_owner, lease_until
+            row.lease_owner, row.lease_until = holder, until
             session.add(row)
             try:
                 await session.flush()
@@ -79,7 +71,7 @@ class SqlCrisisRepository:
                 if crisis.request_key is not None and _violates(exc, REQUEST_KEY_CONSTRAINT, "crisis.request_key"):
                     raise DuplicateRequestError(crisis.request_key) from exc
                 raise
-        return crisis.model_copy(update={"id": number, "number": number}, deep=True)
+        return Crisis.model_validate({**crisis.model_dump(), "number": number})
 
     async def get(self, number: int) -> Crisis | None:
         return await self._first(CrisisRow.id == number)
@@ -105,9 +97,7 @@ class SqlCrisisRepository:
         unknown = set(fields) - UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
-        values = mutable_values(crisis)
-        chosen = {k: v for k, v in values.items() if k in fields or (k == "room_id" and "room" in fields)}
-        await self._update(_number(crisis), chosen, crisis.room_name)
+        await self._update(crisis.number, crisis_values(crisis, fields), crisis.room_name)
 
     async def rename_room(self, number: int, name: str) -> None:
         await self._update(number, {"room_name": name}, name)
@@ -131,7 +121,7 @@ class SqlCrisisRepository:
             .values(
                 status=CrisisStatus.RESOLVED.value,
                 resolved_at=at,
-                resolved_by=dump_model(by),
+                resolved_by=by.model_dump(mode="json"),
                 resolution_summary=summary,
             )
         )
@@ -150,16 +140,16 @@ class SqlCrisisRepository:
         )
         return bool(await changed_rows(self._sessions, query))
 
-    async def claim(self, number: int, owner: str, until: datetime, now: datetime) -> bool:
+    async def claim(self, number: int, holder: str, until: datetime, now: datetime) -> bool:
         """Take the lease on a crisis's unfinished steps unless another live process holds it.
 
         A conditional UPDATE and its row count work the same on SQLite and PostgreSQL, which a
         ``SELECT ... FOR UPDATE SKIP LOCKED`` would not (SQLite silently drops it).
         """
         free = or_(
-            col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, col(CrisisRow.lease_owner) == owner
+            col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, col(CrisisRow.lease_owner) == holder
         )
-        query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=owner, lease_until=until)
+        query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=holder, lease_until=until)
         return bool(await changed_rows(self._sessions, query))
 
     async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
@@ -215,10 +205,10 @@ class SqlCrisisRepository:
             steps = await _steps_of(session, [_saved_id(r) for r in rows])
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in rows]
 
-    async def set_step(self, number: int, key: str, status: StepStatus, detail: str, at: datetime) -> None:
+    async def set_step(self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime) -> None:
         query = (
             update(CrisisStepRow)
-            .where(col(CrisisStepRow.crisis_id) == number, col(CrisisStepRow.key) == key)
+            .where(col(CrisisStepRow.crisis_id) == number, col(CrisisStepRow.key) == key.value)
             .values(status=status.value, detail=detail, updated_at=at)
         )
         _check_found(await changed_rows(self._sessions, query), f"step {key!r} of crisis {number}")
@@ -283,13 +273,6 @@ def _violates(exc: IntegrityError, constraint: str, sqlite_column: str) -> bool:
 def _check_found(rowcount: int, what: str) -> None:
     if rowcount == 0:
         raise LookupError(f"no {what} in the database")
-
-
-def _number(crisis: Crisis) -> int:
-    number = crisis.number if crisis.number is not None else crisis.id
-    if number is None:
-        raise ValueError("this crisis was never saved: call create() first")
-    return number
 
 
 def _saved_id(row: CrisisRow) -> int:

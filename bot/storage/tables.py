@@ -1,7 +1,7 @@
 """The database tables of a crisis, as SQLModel classes.
 
 These rows are a storage detail: the core never sees them, :mod:`bot.storage.repository` maps
-them to :mod:`bot.core.models`. The schema itself is created and changed only by the Alembic
+them to :mod:`bot.core.model`. The schema itself is created and changed only by the Alembic
 migrations in ``bot/storage/migrations``; a change here needs a new revision there
 (``tests/storage/test_migrations.py`` fails when the two drift apart).
 

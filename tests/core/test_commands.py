@@ -14,8 +14,8 @@ from bot.core.commands import (
     StatusCommand,
     parse,
 )
-from bot.core.errors import UsageError
-from bot.core.plan import LoadedPlan, Plan
+from bot.core.model.errors import UsageError
+from bot.core.plan.model import LoadedPlan, Plan
 
 
 @pytest.fixture(scope="session")

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import io
 
 import pytest
-from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
-from bot.core.clock import ManualClock
+from bot.adapters.console.workspace import ConsoleWorkspace
+from bot.container import Core
 from bot.core.commands import DraftCommand, StartCommand, parse
-from bot.core.drafts import DraftService
-from bot.core.errors import ConflictError, PermissionDeniedError, UsageError
-from bot.core.frameworks import MissingVariablesError
-from bot.core.messages import Actions
-from bot.core.models import Actor, Crisis, DraftStatus, Invocation
-from bot.core.plan import LoadedPlan
-from bot.core.service import CrisisService
-from bot.rendering import load_library
-from bot.storage.drafts import SqlDraftRepository
-from bot.storage.pages import SqlPageRepository
+from bot.core.drafts.frameworks import MissingVariablesError
+from bot.core.messaging.message import Actions
+from bot.core.model.actions import Action
+from bot.core.model.crisis import Actor, Crisis, Invocation
+from bot.core.model.drafts import DraftStatus
+from bot.core.model.errors import ConflictError, PermissionDeniedError, UsageError
+from bot.core.plan.model import LoadedPlan
 from bot.storage.repository import SqlCrisisRepository
-from tests.conftest import ROOT
-
-
-def person(pid: str, loaded: LoadedPlan) -> Actor:
-    return Actor(platform_id=pid, name=loaded.plan.people[pid].name, person_id=pid)
-
+from tests.conftest import person
 
 FACTS = (
     ("customer_handle", "@claire_b"),
@@ -42,15 +31,12 @@ FACTS = (
 
 
 class Rig:
-    def __init__(self, loaded: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> None:
-        repo = SqlCrisisRepository(engine)
-        renderer, issues = load_library(ROOT / "message_frameworks")
-        assert issues == []
-        self.ws = ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=120))
-        chat = ConsoleChat(self.ws)
-        self.drafts = DraftService(loaded, repo, SqlDraftRepository(engine), chat, clock, renderer)
-        self.service = CrisisService(loaded, repo, chat, clock, drafts=self.drafts, pages=SqlPageRepository(engine))
+    def __init__(self, loaded: LoadedPlan, core: Core, ws: ConsoleWorkspace, repo: SqlCrisisRepository) -> None:
         self.loaded = loaded
+        self.ws = ws
+        self.repo = repo
+        self.service = core.service
+        self.drafts = core.cases.drafts
 
     async def crisis(self, severity: str) -> Crisis:
         return await self.service.start(
@@ -58,19 +44,18 @@ class Rig:
         )
 
     def who(self, pid: str) -> Actor:
-        return person(pid, self.loaded)
+        return person(self.loaded, pid)
 
     async def draft(self, crisis: Crisis, author: str = "sofia", **extra: str) -> int:
         cmd = DraftCommand("complaint", "acknowledge", None, FACTS + tuple(extra.items()))
         await self.drafts.create(cmd, crisis, self.who(author))
-        [*_, latest] = await self.drafts.drafts.drafts_of(crisis.number or 0)
-        assert latest.id is not None
+        [*_, latest] = await self.drafts.drafts.drafts_of(crisis.number)
         return latest.id
 
 
 @pytest.fixture
-def rig(loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> Rig:
-    return Rig(loaded_plan, engine, clock)
+def rig(loaded_plan: LoadedPlan, core: Core, ws: ConsoleWorkspace, repo: SqlCrisisRepository) -> Rig:
+    return Rig(loaded_plan, core, ws, repo)
 
 
 async def test_low_severity_reply_is_the_social_teams_call(rig: Rig) -> None:
@@ -97,7 +82,7 @@ async def test_low_severity_reply_is_the_social_teams_call(rig: Rig) -> None:
     draft = await rig.drafts.drafts.get_draft(draft_id)
     assert draft is not None
     assert draft.status is DraftStatus.PUBLISHED
-    kinds = [e.kind for e in await rig.service.repo.timeline(crisis.number or 0)]
+    kinds = [e.kind for e in await rig.repo.timeline(crisis.number)]
     assert [k for k in kinds if k.startswith("draft")] == [
         "draft_created",
         "draft_edited",
@@ -130,7 +115,7 @@ async def test_high_severity_needs_the_named_role_and_never_the_author(rig: Rig)
     )
     texts = sorted(r.plain_text() for r in replies)
     assert any("already" in t for t in texts), "a double click records one approval"
-    approvals = [e for e in await rig.service.repo.timeline(crisis.number or 0) if e.kind == "draft_approved"]
+    approvals = [e for e in await rig.repo.timeline(crisis.number) if e.kind == "draft_approved"]
     assert len(approvals) == 1
     assert "Approved by Marcus Reid" in room.posts[-1].message.plain_text()
 
@@ -155,9 +140,12 @@ async def test_changes_requested_go_back_to_the_author(rig: Rig) -> None:
         for block in review.blocks
         if isinstance(block, Actions)
         for b in block.buttons
-        if b.action_id == "draft_changes"
+        if b.action is Action.DRAFT_CHANGES
     ]
-    reply = await rig.service.act("draft_changes", f"{changes.value}:Name the lamp model", rig.who("nadia"))
+    asked = await rig.service.press(changes.action.value, changes.value, rig.who("nadia"))
+    assert asked.form is not None, "Request changes asks what should change first"
+    note = {"note": "Name the lamp model"}
+    reply = await rig.service.submit(asked.form.kind.value, asked.form.payload, note, rig.who("nadia"))
     assert "asked for changes" in reply.plain_text()
     draft = await rig.drafts.drafts.get_draft(draft_id)
     assert draft is not None
@@ -171,6 +159,7 @@ async def test_missing_facts_are_asked_for_not_left_blank(rig: Rig) -> None:
         await rig.drafts.create(DraftCommand("complaint", "acknowledge", None, ()), crisis, rig.who("sofia"))
     assert "customer_handle" in info.value.missing
     reply = await rig.service.handle(_inv(rig, "draft complaint", crisis))
+    assert reply.form is not None, "platforms with forms ask for the facts in one"
     assert "This draft needs" in reply.plain_text()
     assert "customer_handle=" in reply.plain_text()
 
@@ -236,12 +225,12 @@ async def test_an_old_review_message_cannot_approve_newer_text(rig: Rig) -> None
         for block in rig.ws.channels[crisis.room_name].posts[-1].message.blocks
         if isinstance(block, Actions)
         for b in block.buttons
-        if b.action_id == "draft_approve"
+        if b.action is Action.DRAFT_APPROVE
     )
     await rig.drafts.decide(draft_id, rig.who("marcus"), approve=False, note="warmer please")
     await rig.drafts.edit(draft_id, rig.who("sofia"), text="@claire_b WE DID NOTHING WRONG")
     await rig.drafts.submit(draft_id, rig.who("sofia"))
-    stale = await rig.service.act("draft_approve", old_button.value, rig.who("marcus"))
+    stale = await rig.service.press(old_button.action.value, old_button.value, rig.who("marcus"))
     assert "changed since this review request" in stale.plain_text()
 
 

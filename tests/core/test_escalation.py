@@ -3,44 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import timedelta
 
 import pytest
-from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
-from bot.core.clock import ManualClock
+from bot.adapters.console.workspace import ConsoleChat
+from bot.container import Core, Storage, build_core
 from bot.core.commands import ResolveCommand, SeverityChangeCommand, StartCommand
-from bot.core.errors import ConflictError, PermissionDeniedError
-from bot.core.models import Actor, Crisis, Invocation, PageStatus
-from bot.core.plan import LoadedPlan
-from bot.core.service import CrisisService
+from bot.core.messaging.message import Message
+from bot.core.model.clock import ManualClock
+from bot.core.model.crisis import Actor, Crisis, Invocation
+from bot.core.model.errors import ConflictError, PermissionDeniedError
+from bot.core.model.events import SeverityChanged
+from bot.core.model.pages import PageStatus
+from bot.core.plan.model import LoadedPlan
+from bot.core.ports import DraftRenderer
 from bot.scheduler.loop import Scheduler
-from bot.storage.pages import SqlPageRepository
-from bot.storage.repository import SqlCrisisRepository
+from tests.conftest import person, workspace
 
 
 class Rig:
-    def __init__(self, loaded: LoadedPlan, engine: AsyncEngine, clock: ManualClock, **unreachable: str) -> None:
+    def __init__(
+        self, loaded: LoadedPlan, engine: AsyncEngine, clock: ManualClock, renderer: DraftRenderer, **unreachable: str
+    ) -> None:
         self.loaded = loaded
         self.clock = clock
-        self.repo = SqlCrisisRepository(engine)
-        self.pages = SqlPageRepository(engine)
-        self.ws = ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=140), unreachable=unreachable)
-        self.service = self.replica("replica-1")
+        self.renderer = renderer
+        self.store = Storage.on(engine)
+        self.repo = self.store.crises
+        self.pages = self.store.pages
+        self.ws = workspace(loaded, **unreachable)
+        self.core = self.replica("replica-1")
+        self.service = self.core.service
 
-    def replica(self, owner: str) -> CrisisService:
-        return CrisisService(self.loaded, self.repo, ConsoleChat(self.ws), self.clock, owner=owner, pages=self.pages)
+    def replica(self, name: str) -> Core:
+        return build_core(self.loaded, self.store, ConsoleChat(self.ws), self.renderer, self.clock, name)
 
-    def scheduler(self, service: CrisisService | None = None) -> Scheduler:
-        service = service or self.service
-        assert service.paging is not None
-        return Scheduler(service.paging, self.pages, self.clock, service.owner)
+    def scheduler(self, core: Core | None = None) -> Scheduler:
+        return (core or self.core).scheduler
 
     def who(self, pid: str) -> Actor:
-        return Actor(platform_id=pid, name=self.loaded.plan.people[pid].name, person_id=pid)
+        return person(self.loaded, pid)
 
     def inv(self, text: str, pid: str, crisis: Crisis) -> Invocation:
         return Invocation(actor=self.who(pid), text=text, channel_id=crisis.room.id if crisis.room else None)
@@ -49,17 +53,17 @@ class Rig:
         return "\n".join(p.message.plain_text() for p in self.ws.channels[crisis.room_name].posts)
 
     async def events(self, crisis: Crisis, kind: str) -> list[str]:
-        return [e.text for e in await self.repo.timeline(crisis.number or 0) if e.kind == kind]
+        return [e.text for e in await self.repo.timeline(crisis.number) if e.kind == kind]
 
 
 @pytest.fixture
-def rig(loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock) -> Rig:
-    return Rig(loaded_plan, engine, clock)
+def rig(loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock, renderer: DraftRenderer) -> Rig:
+    return Rig(loaded_plan, engine, clock, renderer)
 
 
 async def test_declaring_pages_the_primaries_with_acknowledge(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("complaint", "sev3", "Late parcels"), rig.who("sofia"))
-    pages = await rig.pages.pages_of(crisis.number or 0)
+    pages = await rig.pages.pages_of(crisis.number)
     assert {(p.role_id, p.chain[0].person_id) for p in pages} == {
         ("crisis_lead", "amelie"),
         ("community_manager", "sofia"),
@@ -86,17 +90,17 @@ async def test_an_unanswered_page_climbs_to_the_backup_then_up_the_ladder(rig: R
     rig.clock.advance(minutes=31)
     await scheduler.tick()
     assert "Nobody acknowledged the page for Community manager" in await rig.said(crisis)
-    [page] = [p for p in await rig.pages.pages_of(crisis.number or 0) if p.role_id == "community_manager"]
+    [page] = [p for p in await rig.pages.pages_of(crisis.number) if p.role_id == "community_manager"]
     assert page.status is PageStatus.EXHAUSTED
     assert [t.person_id for t in page.chain] == ["sofia", "theo", "amelie", "marcus"]
 
 
 async def test_acknowledging_stops_the_chain_and_nobody_is_paged_again(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Bot swarm"), rig.who("amelie"))
-    [page] = await rig.pages.pages_of(crisis.number or 0)
-    reply = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
+    [page] = await rig.pages.pages_of(crisis.number)
+    reply = await rig.service.press("page_ack", str(page.id), rig.who("sofia"))
     assert "acknowledged (Community manager)" in reply.plain_text()
-    again = await rig.service.act("page_ack", str(page.id), rig.who("sofia"))
+    again = await rig.service.press("page_ack", str(page.id), rig.who("sofia"))
     assert "already acknowledged by Sofia Chen" in again.plain_text()
     rig.clock.advance(hours=3)
     assert await rig.scheduler().tick() == 0
@@ -105,10 +109,10 @@ async def test_acknowledging_stops_the_chain_and_nobody_is_paged_again(rig: Rig)
 
 async def test_only_the_person_paged_or_a_lead_can_acknowledge(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Bot swarm"), rig.who("amelie"))
-    [page] = await rig.pages.pages_of(crisis.number or 0)
-    reply = await rig.service.act("page_ack", str(page.id), rig.who("jordan"))
+    [page] = await rig.pages.pages_of(crisis.number)
+    reply = await rig.service.press("page_ack", str(page.id), rig.who("jordan"))
     assert "This page is for Sofia Chen" in reply.plain_text()
-    lead = await rig.service.act("page_ack", str(page.id), rig.who("marcus"))
+    lead = await rig.service.press("page_ack", str(page.id), rig.who("marcus"))
     assert "acknowledged" in lead.plain_text()
 
 
@@ -120,7 +124,7 @@ async def test_escalating_invites_and_pages_what_the_new_severity_adds(rig: Rig)
     room = rig.ws.channels[crisis.room_name]
     assert {"nadia", "claire"} <= set(room.members)
     assert "executive_sponsor" not in {a.role_id for a in (await rig.repo.get(1) or crisis).assignments}
-    pages = await rig.pages.pages_of(crisis.number or 0)
+    pages = await rig.pages.pages_of(crisis.number)
     assert [p.role_id for p in pages][-1] == "press"
     assert pages[-1].timeout_minutes == 10, "the new severity's timeout"
     top = (await rig.service.handle(rig.inv("escalate sev1 National press", "jordan", crisis))).plain_text()
@@ -128,8 +132,10 @@ async def test_escalating_invites_and_pages_what_the_new_severity_adds(rig: Rig)
     assert "Julien" in top, "executives come in at sev1 only"
     refused = (await rig.service.handle(rig.inv("escalate", "jordan", crisis))).plain_text()
     assert "already at SEV1, the most severe level" in refused
-    events = [e for e in await rig.repo.timeline(1) if e.kind == "escalated"]
-    assert [(e.data["from_severity"], e.data["to_severity"]) for e in events] == [("sev3", "sev2"), ("sev2", "sev1")]
+    changes = [e.data for e in await rig.repo.timeline(1) if e.kind == "escalated"]
+    assert all(isinstance(c, SeverityChanged) for c in changes)
+    pairs = [(c.from_severity, c.to_severity) for c in changes if isinstance(c, SeverityChanged)]
+    assert pairs == [("sev3", "sev2"), ("sev2", "sev1")]
 
 
 async def test_permissions_from_the_plan(rig: Rig) -> None:
@@ -172,13 +178,13 @@ async def test_resolved_crisis_cannot_be_escalated_and_its_pages_stop(rig: Rig) 
     reopened = await rig.repo.get(1)
     assert reopened is not None
     with pytest.raises(ConflictError):
-        await rig.service.require_ladder().change_severity(SeverityChangeCommand(True), reopened, rig.who("amelie"))
+        await rig.core.cases.severity.change_severity(SeverityChangeCommand(True), reopened, rig.who("amelie"))
 
 
 async def test_a_person_who_cannot_be_reached_is_noted_and_the_chain_goes_on(
-    loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock
+    loaded_plan: LoadedPlan, engine: AsyncEngine, clock: ManualClock, renderer: DraftRenderer
 ) -> None:
-    rig = Rig(loaded_plan, engine, clock, sofia="no Slack account")
+    rig = Rig(loaded_plan, engine, clock, renderer, sofia="no Slack account")
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Unreachable"), rig.who("amelie"))
     assert "Could not send Sofia Chen a direct message (no Slack account); the page goes on." in await rig.said(crisis)
     clock.advance(minutes=61)
@@ -190,7 +196,7 @@ async def test_a_restart_in_the_middle_of_a_timer_loses_nothing(rig: Rig) -> Non
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Restart"), rig.who("amelie"))
     first = rig.scheduler()
     rig.clock.advance(minutes=61)
-    claimed = await rig.pages.claim_due(first.owner, rig.clock.now(), rig.clock.now() + timedelta(minutes=2))
+    claimed = await rig.pages.claim_due(first.replica, rig.clock.now(), rig.clock.now() + timedelta(minutes=2))
     assert len(claimed) == 1  # the first process claims the page, then dies before firing it
     restarted = rig.scheduler(rig.replica("replica-2"))
     assert await restarted.tick() == 0, "the dead process's lease has not expired yet"
@@ -201,13 +207,13 @@ async def test_a_restart_in_the_middle_of_a_timer_loses_nothing(rig: Rig) -> Non
 
 @pytest.mark.postgres
 async def test_two_replicas_fire_each_timer_exactly_once(
-    loaded_plan: LoadedPlan, pg_url: str, clock: ManualClock
+    loaded_plan: LoadedPlan, pg_url: str, clock: ManualClock, renderer: DraftRenderer
 ) -> None:
     from bot.storage.engine import create_async_db_engine
 
     engines = [create_async_db_engine(pg_url) for _ in range(2)]
     try:
-        rigs = [Rig(loaded_plan, engine, clock) for engine in engines]
+        rigs = [Rig(loaded_plan, engine, clock, renderer) for engine in engines]
         crises = 60
         for i in range(crises):
             await rigs[0].service.start(StartCommand("troll", "sev4", f"Storm {i}"), rigs[0].who("amelie"))
@@ -231,8 +237,7 @@ async def test_two_replicas_fire_each_timer_exactly_once(
 async def test_overdue_status_updates_are_reminded_once(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("complaint", "sev3", "Quiet update"), rig.who("amelie"))
     assert crisis.next_update_due == rig.clock.now() + timedelta(minutes=120), "sev3: an update every two hours"
-    scheduler = Scheduler(rig.service.paging, rig.pages, rig.clock, "replica-1", rig.service.timeline)  # type: ignore[arg-type]
-    other = Scheduler(rig.service.paging, rig.pages, rig.clock, "replica-2", rig.service.timeline)  # type: ignore[arg-type]
+    scheduler, other = rig.scheduler(rig.replica("replica-1")), rig.scheduler(rig.replica("replica-2"))
     rig.clock.advance(minutes=100)
     await rig.service.handle(rig.inv("update Carrier found the pallet", "amelie", crisis))
     rig.clock.advance(minutes=100)
@@ -277,14 +282,23 @@ async def test_moving_a_crisis_needs_its_war_room_or_its_name_and_a_plan_person(
 
 
 async def test_two_escalations_at_once_move_one_level_once(rig: Rig) -> None:
-    crisis = await rig.service.start(StartCommand("complaint", "sev3", "Race"), rig.who("amelie"))
-    replies = await asyncio.gather(
-        rig.service.handle(rig.inv("escalate", "jordan", crisis)),
-        rig.service.handle(rig.inv("escalate", "sofia", crisis)),
+    await rig.service.start(StartCommand("complaint", "sev3", "Race"), rig.who("amelie"))
+    # Both people read the crisis at SEV3 before either writes: the race this guards against. Each
+    # works on its own copy of that reading, so the interleaving holds whatever the scheduling.
+    seen = await rig.repo.get(1)
+    assert seen is not None
+    severity = rig.core.cases.severity
+    results = await asyncio.gather(
+        severity.change_severity(SeverityChangeCommand(True), seen.model_copy(deep=True), rig.who("jordan")),
+        severity.change_severity(SeverityChangeCommand(True), seen.model_copy(deep=True), rig.who("sofia")),
+        return_exceptions=True,
     )
-    texts = [r.plain_text() for r in replies]
-    assert sum("SEV3 → SEV2" in t for t in texts) == 1
-    assert sum("changed meanwhile" in t for t in texts) == 1
+    moved = [r for r in results if isinstance(r, Message)]
+    refused = [r for r in results if isinstance(r, ConflictError)]
+    assert len(moved) == 1
+    assert "SEV3 → SEV2" in moved[0].plain_text()
+    assert len(refused) == 1
+    assert "changed meanwhile" in str(refused[0])
     assert len([p for p in await rig.pages.pages_of(1) if p.role_id == "press"]) == 1
 
 
@@ -311,8 +325,8 @@ async def test_only_people_of_the_plan_answer_the_review(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Review"), rig.who("amelie"))
     guest = Actor(platform_id="U0GUEST", name="Guest")
     with pytest.raises(PermissionDeniedError, match="for the people of the plan"):
-        await rig.service.timeline.save_review(crisis, guest, {"went_well": "all of it"})
-    saved = await rig.service.timeline.save_review(crisis, rig.who("amelie"), {"went_well": "Fast", "bogus": "x"})
+        await rig.core.cases.updates.save_review(crisis, guest, {"went_well": "all of it"})
+    saved = await rig.core.cases.updates.save_review(crisis, rig.who("amelie"), {"went_well": "Fast", "bogus": "x"})
     assert "review of CRISIS-0001 is saved" in saved.plain_text()
     stored = await rig.repo.get(1)
     assert stored is not None

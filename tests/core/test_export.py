@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.export import md_cell, md_lines, md_text, to_json, to_markdown
-from bot.core.models import CrisisStatus
+from bot.core.model.crisis import CrisisStatus
+from bot.core.model.events import EventData
+from bot.core.reports.export import md_cell, md_lines, md_text, to_json, to_markdown
 from tests.core.test_summary import (
     PUBLISHED_URL,
     T0,
@@ -215,7 +216,8 @@ def test_json_of_an_open_crisis_and_extra_review_answers() -> None:
 
 def test_event_data_becomes_plain_json() -> None:
     events = sample_events()[:1]
-    events[0] = events[0].model_copy(update={"data": {"b": (1, 2), "a": at(5), "c": {"z": 1, "y": T0}}})
+    data_in = EventData.model_validate({"b": (1, 2), "a": at(5), "c": {"z": 1, "y": T0}})
+    events[0] = events[0].model_copy(update={"data": data_in})
     data = to_json(sample_plan(), sample_crisis(), events, [], None)
 
     assert data["timeline"][0]["data"] == {

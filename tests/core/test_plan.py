@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.datafiles import DataFileError, DataIssue
-from bot.core.plan import LoadedPlan, load_plan
+from bot.core.plan.model import LoadedPlan
+from bot.datafiles.plan import load_plan
+from bot.datafiles.yaml import DataFileError, DataIssue
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIR = REPO_ROOT / "playbooks"

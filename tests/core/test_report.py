@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.models import Crisis, CrisisStatus, Draft, TimelineEvent
-from bot.core.report import Median, ReportRow, median, report, report_markdown, report_message
+from bot.core.messaging.reports import report_message
+from bot.core.model.crisis import Crisis, CrisisStatus
+from bot.core.model.drafts import Draft
+from bot.core.model.events import TimelineEvent
+from bot.core.reports.report import Median, ReportRow, median, report, report_markdown
 from tests.core.test_summary import (
     AMELIE,
     SOFIA,

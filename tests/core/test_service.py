@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import io
 
 import pytest
-from rich.console import Console
 
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
-from bot.core.clock import ManualClock
+from bot.container import Core
 from bot.core.commands import ResolveCommand, StartCommand
-from bot.core.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
-from bot.core.messages import Message
-from bot.core.models import Actor, CrisisStatus, Invocation, Room, StepStatus
-from bot.core.plan import LoadedPlan
+from bot.core.messaging.message import Message
+from bot.core.model.clock import ManualClock
+from bot.core.model.crisis import Actor, CrisisStatus, Invocation, Room, StepStatus
+from bot.core.model.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
+from bot.core.plan.model import LoadedPlan
 from bot.core.ports import PostedMessage
 from bot.core.service import CrisisService
 from bot.storage.repository import SqlCrisisRepository
+from tests.conftest import CoreFactory, workspace
 
 AMELIE = Actor(platform_id="amelie", name="Amélie Laurent", person_id="amelie")
 
@@ -39,20 +39,18 @@ class CrashingChat(ConsoleChat):
         await super().pin(posted)
 
 
-def workspace(loaded_plan: LoadedPlan, **unreachable: str) -> ConsoleWorkspace:
-    return ConsoleWorkspace(loaded_plan.plan, Console(file=io.StringIO(), width=120), unreachable=unreachable)
-
-
 @pytest.fixture
-async def service(loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock) -> CrisisService:
-    return CrisisService(loaded_plan, repo, ConsoleChat(workspace(loaded_plan)), clock)
+def service(core: Core) -> CrisisService:
+    return core.service
 
 
 def inv(text: str, channel: str | None = None, actor: Actor = AMELIE) -> Invocation:
     return Invocation(actor=actor, text=text, channel_id=channel)
 
 
-async def test_start_runs_every_step_and_records_the_timeline(service: CrisisService) -> None:
+async def test_start_runs_every_step_and_records_the_timeline(
+    service: CrisisService, ws: ConsoleWorkspace, repo: SqlCrisisRepository
+) -> None:
     progress: list[Message] = []
 
     async def on_progress(message: Message) -> None:
@@ -66,7 +64,6 @@ async def test_start_runs_every_step_and_records_the_timeline(service: CrisisSer
     assert [s.status for s in crisis.steps] == [StepStatus.DONE] * 6
     assert "Declaring" in progress[0].plain_text()
 
-    ws = service.chat.ws  # type: ignore[attr-defined]
     room = ws.channels[crisis.room_name]
     expected = {p for a in crisis.assignments for p in a.person_ids}
     assert expected <= set(room.members)
@@ -79,11 +76,11 @@ async def test_start_runs_every_step_and_records_the_timeline(service: CrisisSer
         f"{crisis.key} declared: Delivery delays flood our mentions"
     ]
 
-    saved = await service.repo.get(crisis.number or 0)
+    saved = await repo.get(crisis.number)
     assert saved is not None
     assert saved.room is not None
     assert saved.kickoff_message_id == room.posts[0].id
-    kinds = [e.kind for e in await service.repo.timeline(crisis.number or 0)]
+    kinds = [e.kind for e in await repo.timeline(crisis.number)]
     assert kinds[0] == "declared"
     assert {"war_room_created", "invited", "kickoff_posted", "announced"} <= set(kinds)
 
@@ -102,24 +99,24 @@ async def test_same_title_same_day_gets_a_suffixed_room(service: CrisisService, 
     clock.advance(hours=2)
     second = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
     assert second.room_name == f"{first.room_name}-2"
-    assert second.number == (first.number or 0) + 1
+    assert second.number == first.number + 1
 
 
-async def test_room_name_taken_on_the_platform_picks_the_next(service: CrisisService) -> None:
-    service.chat.ws.add_channel("crisis-20261125-troll-storm")  # type: ignore[attr-defined]
+async def test_room_name_taken_on_the_platform_picks_the_next(
+    service: CrisisService, ws: ConsoleWorkspace, repo: SqlCrisisRepository
+) -> None:
+    ws.add_channel("crisis-20261125-troll-storm")
     crisis = await service.start(StartCommand("troll", None, "Troll storm"), AMELIE)
     assert crisis.room is not None
     assert crisis.room.name == "crisis-20261125-troll-storm-2"
-    saved = await service.repo.get(crisis.number or 0)
+    saved = await repo.get(crisis.number)
     assert saved is not None
     assert saved.room_name == "crisis-20261125-troll-storm-2"
 
 
-async def test_unreachable_person_does_not_stop_the_others(
-    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
-) -> None:
+async def test_unreachable_person_does_not_stop_the_others(loaded_plan: LoadedPlan, make_core: CoreFactory) -> None:
     ws = workspace(loaded_plan, sofia="account deactivated")
-    service = CrisisService(loaded_plan, repo, ConsoleChat(ws), clock)
+    service = make_core(ConsoleChat(ws)).service
     crisis = await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
     assert crisis.unreachable == {"sofia": "account deactivated"}
     room = ws.channels[crisis.room_name]
@@ -130,11 +127,10 @@ async def test_unreachable_person_does_not_stop_the_others(
 
 
 async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
-    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+    ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    ws = workspace(loaded_plan)
     chat = CrashingChat(ws)
-    service = CrisisService(loaded_plan, repo, chat, clock, owner="first-process")
+    service = make_core(chat, replica="first-process").service
     with pytest.raises(asyncio.CancelledError):
         await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
     [crisis] = await repo.list_crises()
@@ -145,35 +141,39 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     assert {"pin"} <= {s.key for s in crisis.unfinished_steps} <= {"pin", "page", "announce"}
 
     chat.crash_at = None
-    restarted = CrisisService(loaded_plan, repo, chat, clock, owner="second-process")
+    restarted = make_core(chat, replica="second-process").service
     assert await restarted.resume_unfinished() == [], "the first process's lease has not expired yet"
     clock.advance(minutes=6)
     [resumed] = await restarted.resume_unfinished()
     assert resumed.number == crisis.number
-    again = await repo.get(crisis.number or 0)
+    again = await repo.get(crisis.number)
     assert again is not None
     assert again.unfinished_steps == []
     room = ws.channels[crisis.room_name]
-    assert len(room.posts) == 1, "the kickoff was done before the crash and must not be posted twice"
+    # the kickoff was done before the crash and must not be posted twice; the pages once each
+    assert [p.message.summary for p in room.posts] == [
+        f"{crisis.key} declared: Late parcels (SEV3)",
+        f"Paging Amélie Laurent (Crisis lead) for {crisis.key}",
+        f"Paging Sofia Chen (Community manager) for {crisis.key}",
+    ]
     assert room.posts[0].pinned
     assert await restarted.resume_unfinished() == []
 
 
 async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(
-    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+    ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    ws = workspace(loaded_plan)
     chat = CrashingChat(ws)
     chat.crash_at = "after_create_room"
     with pytest.raises(asyncio.CancelledError):
-        await CrisisService(loaded_plan, repo, chat, clock).start(StartCommand("troll", None, "Bot swarm"), AMELIE)
+        await make_core(chat).service.start(StartCommand("troll", None, "Bot swarm"), AMELIE)
     [crisis] = await repo.list_crises()
     assert crisis.room is None
     assert crisis.room_name in ws.channels
 
     chat.crash_at = None
     clock.advance(minutes=6)
-    [resumed] = await CrisisService(loaded_plan, repo, chat, clock).resume_unfinished()
+    [resumed] = await make_core(chat).service.resume_unfinished()
     assert resumed.room is not None
     assert resumed.room.name == crisis.room_name
     assert [name for name in ws.channels if "bot-swarm" in name] == [crisis.room_name]
@@ -181,10 +181,10 @@ async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(
 
 
 async def test_resolving_during_a_declaration_is_not_undone(
-    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+    ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    chat = CrashingChat(workspace(loaded_plan))
-    service = CrisisService(loaded_plan, repo, chat, clock)
+    chat = CrashingChat(ws)
+    service = make_core(chat).service
     with pytest.raises(asyncio.CancelledError):
         await service.start(StartCommand("troll", None, "Short-lived"), AMELIE)
     await service.resolve(ResolveCommand(1, "false alarm"), inv("resolve"))
@@ -197,7 +197,7 @@ async def test_resolving_during_a_declaration_is_not_undone(
     assert saved.kickoff_message_id is not None
 
 
-async def test_two_people_resolving_at_once_resolve_once(service: CrisisService) -> None:
+async def test_two_people_resolving_at_once_resolve_once(service: CrisisService, repo: SqlCrisisRepository) -> None:
     crisis = await service.start(StartCommand("troll", None, "Bots"), AMELIE)
     results = await asyncio.gather(
         *(service.resolve(ResolveCommand(crisis.number, f"by {i}"), inv("resolve")) for i in range(3)),
@@ -205,7 +205,7 @@ async def test_two_people_resolving_at_once_resolve_once(service: CrisisService)
     )
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert sum(isinstance(r, ConflictError) for r in results) == 2
-    resolved_events = [e for e in await service.repo.timeline(crisis.number or 0) if e.kind == "resolved"]
+    resolved_events = [e for e in await repo.timeline(crisis.number) if e.kind == "resolved"]
     assert len(resolved_events) == 1
 
 
@@ -227,12 +227,13 @@ async def test_status_and_resolve_errors_are_polite(service: CrisisService) -> N
     assert "/crisis list" in reply
 
 
-async def test_resolve_closes_posts_and_cannot_happen_twice(service: CrisisService, clock: ManualClock) -> None:
+async def test_resolve_closes_posts_and_cannot_happen_twice(
+    service: CrisisService, clock: ManualClock, ws: ConsoleWorkspace
+) -> None:
     crisis = await service.start(StartCommand("complaint", None, "Broken lamps"), AMELIE)
     clock.advance(minutes=95)
     resolved = await service.resolve(ResolveCommand(None, "Refunds sent"), inv("resolve"))
     assert resolved.status is CrisisStatus.RESOLVED
-    ws = service.chat.ws  # type: ignore[attr-defined]
     summary = ws.channels[crisis.room_name].posts[-1].message
     assert summary.summary.startswith(f"{crisis.key} resolved after 1h 35m")
     assert "Took: 1h 35m" in summary.plain_text()
@@ -243,10 +244,10 @@ async def test_resolve_closes_posts_and_cannot_happen_twice(service: CrisisServi
     assert "No active crisis" in (await service.handle(inv("list"))).plain_text()
 
 
-async def test_hostile_title_is_stored_as_typed(service: CrisisService) -> None:
+async def test_hostile_title_is_stored_as_typed(service: CrisisService, repo: SqlCrisisRepository) -> None:
     title = "<!channel> <@U123> *bold* {{ 7*7 }}"
     crisis = await service.start(StartCommand("other", None, title), AMELIE)
-    saved = await service.repo.get(crisis.number or 0)
+    saved = await repo.get(crisis.number)
     assert saved is not None
     assert saved.title == title
     assert crisis.room_name == "crisis-20261125-channel-u123-bold-7-7"
@@ -260,7 +261,9 @@ async def test_concurrent_starts_get_distinct_numbers_and_rooms(service: CrisisS
     assert all(c.unfinished_steps == [] for c in crises)
 
 
-async def test_double_click_declares_once(service: CrisisService, clock: ManualClock) -> None:
+async def test_double_click_declares_once(
+    service: CrisisService, clock: ManualClock, repo: SqlCrisisRepository
+) -> None:
     cmd = StartCommand("complaint", "sev3", "Late parcels")
     results = await asyncio.gather(service.start(cmd, AMELIE), service.start(cmd, AMELIE), return_exceptions=True)
     crises = [r for r in results if not isinstance(r, BaseException)]
@@ -271,19 +274,19 @@ async def test_double_click_declares_once(service: CrisisService, clock: ManualC
     clock.advance(seconds=90)
     reply = (await service.handle(inv("start complaint sev3 Late parcels"))).plain_text()
     assert f"{crises[0].key} was already declared" in reply
-    assert len(await service.repo.list_crises()) == 1
+    assert len(await repo.list_crises()) == 1
     clock.advance(minutes=5)
     again = await service.start(cmd, AMELIE)
     assert again.number != crises[0].number
 
 
-async def test_same_request_key_finds_the_first_crisis(service: CrisisService) -> None:
+async def test_same_request_key_finds_the_first_crisis(service: CrisisService, ws: ConsoleWorkspace) -> None:
     cmd = StartCommand("troll", None, "Bot swarm", details="Hundreds of replies", source_url="https://x.test/p/1")
     first = await service.start(cmd, AMELIE, request_key="slack:view:V1")
     with pytest.raises(AlreadyDeclaredError) as info:
         await service.start(cmd, AMELIE, request_key="slack:view:V1")
     assert info.value.number == first.number
-    kickoff = service.chat.ws.channels[first.room_name].posts[0].message.plain_text()  # type: ignore[attr-defined]
+    kickoff = ws.channels[first.room_name].posts[0].message.plain_text()
     assert "Hundreds of replies" in kickoff
     assert "https://x.test/p/1" in kickoff
 
@@ -303,15 +306,17 @@ class SlowPinChat(ConsoleChat):
 
 
 async def test_a_declaration_in_flight_is_not_resumed_a_second_time(
-    loaded_plan: LoadedPlan, repo: SqlCrisisRepository, clock: ManualClock
+    ws: ConsoleWorkspace, make_core: CoreFactory
 ) -> None:
-    ws = workspace(loaded_plan)
     chat = SlowPinChat(ws)
-    service = CrisisService(loaded_plan, repo, chat, clock)
+    service = make_core(chat).service
     declaring = asyncio.ensure_future(service.start(StartCommand("troll", None, "In flight"), AMELIE))
     await chat.pinning.wait()
     assert await service.resume_unfinished() == [], "the scheduler leaves this process's own declaration alone"
     chat.release.set()
     crisis = await declaring
-    assert len(ws.channels[crisis.room_name].posts) == 1
+    assert [p.message.summary for p in ws.channels[crisis.room_name].posts] == [
+        f"{crisis.key} declared: In flight (SEV4)",
+        f"Paging Sofia Chen (Community manager) for {crisis.key}",
+    ]
     assert crisis.unfinished_steps == []

@@ -11,10 +11,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.messages import Header, Link, Paragraph
-from bot.core.models import BOT, Actor, Assignment, Crisis, CrisisStatus, Draft, DraftStatus, Room, TimelineEvent
-from bot.core.plan import Plan
-from bot.core.summary import KeyTimes, SeverityChange, figures, summary_message
+from bot.core.messaging.message import Header, Link, Paragraph
+from bot.core.messaging.reports import summary_message
+from bot.core.model.crisis import BOT, Actor, Assignment, Crisis, CrisisStatus, Room
+from bot.core.model.drafts import Draft, DraftStatus
+from bot.core.model.events import EventKind, TimelineEvent
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatLimits
+from bot.core.reports.figures import KeyTimes, SeverityChange, figures
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SOFIA = Actor(platform_id="U01SOFIA00", name="Sofia Chen", person_id="sofia")
@@ -23,6 +27,8 @@ THEO = Actor(platform_id="U01THEO000", name="Théo Marchand", person_id="theo")
 NADIA = Actor(platform_id="U01NADIA00", name="Nadia Haddad", person_id="nadia")
 JORDAN = Actor(platform_id="U01JORDAN0", name="Jordan Ellis", person_id="jordan")
 PUBLISHED_URL = "https://x.com/maisonlumen/status/1862"
+
+SLACK_LIMITS = ChatLimits(room_name=80, header=150)
 
 
 def at(seconds: float) -> datetime:
@@ -229,7 +235,9 @@ def test_severity_path_escalations_people_and_drafts() -> None:
 
     assert fig.severity_path == ("sev3", "sev2")
     assert fig.escalations == (
-        SeverityChange(at(1200), "escalated", "sev3", "sev2", "Amélie Laurent", "A journalist asked for comment"),
+        SeverityChange(
+            at(1200), EventKind.ESCALATED, "sev3", "sev2", "Amélie Laurent", "A journalist asked for comment"
+        ),
     )
     assert fig.people_by_role == {
         "Crisis lead": ("amelie",),
@@ -351,7 +359,9 @@ Durations count from the declaration, 2026-11-25 09:00 UTC."""
 def test_summary_message_text() -> None:
     events = sample_events()
     assert len(events) >= 40
-    message = summary_message(sample_plan(), sample_crisis(), events, sample_drafts(), now=at(9000))
+    message = summary_message(
+        sample_plan(), sample_crisis(), events, sample_drafts(), now=at(9000), limits=SLACK_LIMITS
+    )
 
     assert message.plain_text() == EXPECTED_SUMMARY
     assert message.summary == "CRISIS-0007 resolved after 2h 05m: Cracked shades go viral"
@@ -360,7 +370,7 @@ def test_summary_message_text() -> None:
 
 def test_short_timelines_are_shown_whole_and_links_kept() -> None:
     events = sample_events()[:15]
-    message = summary_message(sample_plan(), sample_crisis(), events, [], now=at(9000))
+    message = summary_message(sample_plan(), sample_crisis(), events, [], now=at(9000), limits=SLACK_LIMITS)
     text = message.plain_text()
 
     timeline = text.split("Timeline (UTC)\n")[1].splitlines()[:-1]
@@ -377,7 +387,7 @@ def test_open_crisis_summary_and_long_text_stay_within_limits() -> None:
         status=CrisisStatus.ACTIVE, resolved_at=None, resolved_by=None, resolution_summary=None, title="x" * 400
     )
     events = [ev(0, "note", "word " * 2000, SOFIA)]
-    message = summary_message(sample_plan(), crisis, events, [], now=at(3 * 3600 + 61))
+    message = summary_message(sample_plan(), crisis, events, [], now=at(3 * 3600 + 61), limits=SLACK_LIMITS)
     text = message.plain_text()
 
     header = message.blocks[0]

@@ -13,18 +13,19 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from bot.core import rooms
-from bot.core.errors import RoomNameTakenError
-from bot.core.models import Actor, Crisis, Step
+from bot.core.crisis import rooms
+from bot.core.model.crisis import Actor, Crisis, NewCrisis, Step, StepKey
+from bot.core.model.errors import RoomNameTakenError
 from bot.core.ports import CrisisRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
 
 DECLARED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SHARED_BASE = "crisis-20261125-shared"
+ROOM_NAME_MAX = 80  # Slack's, the longest the core builds for
 
 
-def make_crisis(room_name: str, title: str = "Delivery delays flood our mentions", **fields: Any) -> Crisis:
+def make_crisis(room_name: str, title: str = "Delivery delays flood our mentions", **fields: Any) -> NewCrisis:
     values: dict[str, Any] = {
         "title": title,
         "scenario_id": "complaint",
@@ -32,15 +33,15 @@ def make_crisis(room_name: str, title: str = "Delivery delays flood our mentions
         "declared_by": Actor(platform_id="U001", name="Ada", person_id="ada"),
         "declared_at": DECLARED_AT,
         "room_name": room_name,
-        "steps": [Step(key="create_room", label="Create the war room"), Step(key="invite", label="Invite")],
+        "steps": [Step(key=StepKey.CREATE_ROOM, label="Create the war room"), Step(key=StepKey.INVITE, label="Invite")],
     }
     values.update(fields)
-    return Crisis(**values)
+    return NewCrisis(**values)
 
 
 async def create_with_suffix(repo: CrisisRepository, base: str, title: str = "t") -> Crisis:
     """Reserve the first free name among ``base``, ``base-2`` ... the way the service does."""
-    for name in rooms.candidates(base):
+    for name in rooms.candidates(base, ROOM_NAME_MAX):
         try:
             return await repo.create(make_crisis(name, title=title))
         except RoomNameTakenError:
@@ -60,7 +61,7 @@ async def create_many(url: str, prefix: str, count: int) -> list[tuple[int, str]
         made = await asyncio.gather(*(create_with_suffix(repo, base, title=prefix) for base in bases(prefix, count)))
     finally:
         await engine.dispose()
-    return [(c.number or 0, c.room_name) for c in made]
+    return [(c.number, c.room_name) for c in made]
 
 
 def worker(url: str, prefix: str, count: int, barrier: Barrier, results: Queue[Any]) -> None:

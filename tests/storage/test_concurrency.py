@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core import rooms
+from bot.core.crisis import rooms
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
-from tests.storage._support import SHARED_BASE, bases, create_with_suffix, worker
+from tests.storage._support import ROOM_NAME_MAX, SHARED_BASE, bases, create_with_suffix, worker
 
 CONCURRENT = 40
 PER_PROCESS = 20
@@ -45,7 +45,7 @@ def _assert_unique(made: list[tuple[int, str]], stored: list[tuple[int, str]], e
     assert sorted(made) == stored  # what the callers were told is what the database holds
     shared = {name for name in names if name.startswith(SHARED_BASE)}
     # Every loser moved to the next candidate, so the shared family is filled without holes.
-    assert shared == set(list(rooms.candidates(SHARED_BASE))[: len(shared)])
+    assert shared == set(list(rooms.candidates(SHARED_BASE, ROOM_NAME_MAX))[: len(shared)])
 
 
 async def test_concurrent_creates_on_one_engine(db_url: str, engine: AsyncEngine) -> None:

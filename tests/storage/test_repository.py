@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.errors import RoomNameTakenError
-from bot.core.models import Actor, Assignment, CrisisStatus, Room, StepStatus, TimelineEvent
+from bot.core.model.crisis import Actor, Assignment, Crisis, CrisisStatus, Room, StepKey, StepStatus
+from bot.core.model.errors import RoomNameTakenError
+from bot.core.model.events import EventData, EventKind, TimelineEvent
 from bot.storage.mapping import UPDATABLE
 from bot.storage.repository import SqlCrisisRepository
 from tests.storage._support import DECLARED_AT, make_crisis
@@ -32,9 +33,8 @@ async def test_round_trip_keeps_every_field(repo: SqlCrisisRepository) -> None:
         ],
     )
     created = await repo.create(draft)
-    assert created.number is not None
-    assert created.id == created.number
-    assert draft.number is None  # the caller's draft is not changed behind its back
+    assert created.number == 1
+    assert not hasattr(draft, "number")  # the caller's draft is not changed behind its back
 
     created.status = CrisisStatus.RESOLVED
     created.room = Room(id="C0123", name="crisis-20261125-delays", url="https://example.test/C0123")
@@ -64,8 +64,8 @@ async def test_steps_keep_their_order_and_record_progress(repo: SqlCrisisReposit
     crisis = await repo.create(make_crisis("room-a"))
     assert crisis.number is not None
     at = DECLARED_AT + timedelta(seconds=5)
-    await repo.set_step(crisis.number, "invite", StepStatus.FAILED, "Slack said no", at)
-    await repo.set_step(crisis.number, "create_room", StepStatus.DONE, "#room-a", at)
+    await repo.set_step(crisis.number, StepKey.INVITE, StepStatus.FAILED, "Slack said no", at)
+    await repo.set_step(crisis.number, StepKey.CREATE_ROOM, StepStatus.DONE, "#room-a", at)
 
     loaded = await repo.get(crisis.number)
     assert loaded is not None
@@ -75,7 +75,7 @@ async def test_steps_keep_their_order_and_record_progress(repo: SqlCrisisReposit
     ]
     assert [s.key for s in loaded.unfinished_steps] == ["invite"]
     with pytest.raises(LookupError):
-        await repo.set_step(crisis.number, "no-such-step", StepStatus.DONE, "", at)
+        await repo.set_step(crisis.number, StepKey.ANNOUNCE, StepStatus.DONE, "", at)  # not a step of this crisis
 
 
 async def test_timeline_is_ordered_by_time_then_insertion(repo: SqlCrisisRepository) -> None:
@@ -86,36 +86,42 @@ async def test_timeline_is_ordered_by_time_then_insertion(repo: SqlCrisisReposit
     t0 = DECLARED_AT
     ada = Actor(platform_id="U001", name="Ada", person_id="ada")
     events = [
-        TimelineEvent(at=t0 + timedelta(minutes=2), kind="late", text="written first, happened last"),
-        TimelineEvent(at=t0, kind="declared", text="first", actor=ada),
-        TimelineEvent(at=t0 + timedelta(minutes=1), kind="tie-1", text="same time, inserted first"),
-        TimelineEvent(at=(t0 + timedelta(minutes=1)).astimezone(PARIS), kind="tie-2", text="same", data={"n": [1, 2]}),
+        TimelineEvent(at=t0 + timedelta(minutes=2), kind=EventKind.RESOLVED, text="written first, happened last"),
+        TimelineEvent(at=t0, kind=EventKind.DECLARED, text="first", actor=ada),
+        TimelineEvent(at=t0 + timedelta(minutes=1), kind=EventKind.NOTE, text="same time, inserted first"),
+        TimelineEvent(
+            at=(t0 + timedelta(minutes=1)).astimezone(PARIS),
+            kind=EventKind.STATUS_UPDATE,
+            text="same",
+            data=EventData.model_validate({"n": [1, 2]}),
+        ),
     ]
     for event in events:
         await repo.add_event(crisis.number, event)
-    await repo.add_event(other.number, TimelineEvent(at=t0, kind="other", text="not ours"))
+    await repo.add_event(other.number, TimelineEvent(at=t0, kind=EventKind.NOTE, text="not ours"))
 
     timeline = await repo.timeline(crisis.number)
-    assert [e.kind for e in timeline] == ["declared", "tie-1", "tie-2", "late"]
+    assert [e.text for e in timeline] == ["first", "same time, inserted first", "same", "written first, happened last"]
     assert timeline[0].actor == ada
-    assert timeline[2].data == {"n": [1, 2]}
+    assert timeline[2].data.dump() == {"n": [1, 2]}
     assert all(e.at.tzinfo is UTC for e in timeline)
 
 
 async def test_event_data_is_stored_as_json(repo: SqlCrisisRepository) -> None:
     crisis = await repo.create(make_crisis("room-a"))
     assert crisis.number is not None
-    await repo.add_event(crisis.number, TimelineEvent(at=DECLARED_AT, kind="k", text="t", data={"when": DECLARED_AT}))
+    data = EventData.model_validate({"when": DECLARED_AT})
+    await repo.add_event(crisis.number, TimelineEvent(at=DECLARED_AT, kind=EventKind.NOTE, text="t", data=data))
     [event] = await repo.timeline(crisis.number)
-    assert event.data == {"when": "2026-11-25T09:00:00Z"}  # JSON has no datetime: it comes back as text
+    assert event.data.dump() == {"when": "2026-11-25T09:00:00Z"}  # JSON has no datetime: it comes back as text
 
 
 async def test_unknown_crisis_numbers_raise_lookup_error(repo: SqlCrisisRepository) -> None:
     with pytest.raises(LookupError):
-        await repo.add_event(404, TimelineEvent(at=DECLARED_AT, kind="k", text="t"))
+        await repo.add_event(404, TimelineEvent(at=DECLARED_AT, kind=EventKind.NOTE, text="t"))
     with pytest.raises(LookupError):
         await repo.rename_room(404, "anything")
-    ghost = make_crisis("ghost").model_copy(update={"id": 404, "number": 404})
+    ghost = Crisis.model_validate({**make_crisis("ghost").model_dump(), "number": 404})
     with pytest.raises(LookupError):
         await repo.update(ghost, UPDATABLE)
 
@@ -194,7 +200,7 @@ async def test_update_writes_only_the_fields_named(repo: SqlCrisisRepository) ->
     await repo.update(created, {"kickoff_message_id"})
     stale.unreachable = {"bob": "gone"}
     await repo.update(stale, {"unreachable"})  # an older copy must not erase the kickoff id
-    loaded = await repo.get(created.number or 0)
+    loaded = await repo.get(created.number)
     assert loaded is not None
     assert loaded.kickoff_message_id == "1.2"
     assert loaded.unreachable == {"bob": "gone"}
@@ -204,7 +210,7 @@ async def test_update_writes_only_the_fields_named(repo: SqlCrisisRepository) ->
 
 async def test_only_one_resolve_wins(repo: SqlCrisisRepository) -> None:
     created = await repo.create(make_crisis("room-a"))
-    number = created.number or 0
+    number = created.number
     bob = Actor(platform_id="U2", name="Bob")
     results = await asyncio.gather(*(repo.mark_resolved(number, DECLARED_AT, bob, f"by {i}") for i in range(4)))
     assert sorted(results) == [False, False, False, True]
@@ -215,13 +221,13 @@ async def test_only_one_resolve_wins(repo: SqlCrisisRepository) -> None:
 
 async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     later = DECLARED_AT + timedelta(minutes=10)
-    held = await repo.create(make_crisis("room-a"), lease_owner="replica-1", lease_until=later)
+    held = await repo.create(make_crisis("room-a"), holder="replica-1", until=later)
     free = await repo.create(make_crisis("room-b"))
     assert {c.number for c in await repo.unfinished()} == {held.number, free.number}
-    assert not await repo.claim(held.number or 0, "replica-2", later, now=DECLARED_AT)
-    assert await repo.claim(held.number or 0, "replica-1", later, now=DECLARED_AT), "the holder may renew"
-    assert await repo.claim(held.number or 0, "replica-2", later, now=later + timedelta(seconds=1))
-    assert await repo.claim(free.number or 0, "replica-2", later, now=DECLARED_AT)
+    assert not await repo.claim(held.number, "replica-2", later, now=DECLARED_AT)
+    assert await repo.claim(held.number, "replica-1", later, now=DECLARED_AT), "the holder may renew"
+    assert await repo.claim(held.number, "replica-2", later, now=later + timedelta(seconds=1))
+    assert await repo.claim(free.number, "replica-2", later, now=DECLARED_AT)
     for step in free.steps:
-        await repo.set_step(free.number or 0, step.key, StepStatus.DONE, "", DECLARED_AT)
+        await repo.set_step(free.number, step.key, StepStatus.DONE, "", DECLARED_AT)
     assert [c.number for c in await repo.unfinished()] == [held.number]

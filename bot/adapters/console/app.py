@@ -15,14 +15,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.adapters.console.forms import Filling, prompt
 from bot.adapters.console.workspace import ConsoleWorkspace, Post
-from bot.core import views
-from bot.core.chain_of_command import invitees
-from bot.core.errors import CrisisError
-from bot.core.messages import Message, Paragraph, line
-from bot.core.models import Actor, Invocation
+from bot.core.messaging.message import Message, Paragraph, line
+from bot.core.model.crisis import Actor, Invocation
+from bot.core.plan.chain import invitees
 from bot.core.service import CrisisService
-from bot.core.timeline import REVIEW_QUESTIONS
 
 WORKSPACE_HELP = """Workspace commands:
   /crisis <command>   talk to crisisbot (try /crisis help)
@@ -38,17 +36,8 @@ Anything else is posted as a message in the current channel."""
 class Session:
     person_id: str
     channel: str = "general"
-    # a button that needs text first (Edit, Request changes, Mark as published): the next line
-    awaiting: tuple[str, str] | None = None
-    # the review being answered: crisis number and the answers so far, one question a line
-    review: tuple[int, dict[str, str]] | None = None
-
-
-PROMPTS = {
-    "draft_edit": "Type the new text of the draft on one line (an empty line keeps it):",
-    "draft_changes": "What should change? (one line, may be empty)",
-    "draft_publish": "Link to the published post (an empty line for none):",
-}
+    # a form a button asked for (Edit, Request changes, the review ...): the next lines answer it
+    form: Filling | None = None
 
 
 class ConsoleApp:
@@ -65,7 +54,7 @@ class ConsoleApp:
 
     async def restore(self) -> None:
         """Recreate war rooms of earlier runs, so their channels still answer ``/crisis status``."""
-        for crisis in await self.service.repo.list_crises(limit=200):
+        for crisis in await self.service.crises(limit=200):
             if crisis.room is not None and crisis.room.name not in self.ws.channels:
                 channel = self.ws.add_channel(crisis.room.name, private=self.service.plan.war_room.private)
                 people = invitees(crisis.assignments)
@@ -107,7 +96,7 @@ class ConsoleApp:
 
     @property
     def waiting(self) -> bool:
-        return self.session.awaiting is not None or self.session.review is not None
+        return self.session.form is not None
 
     async def _read_stdin(self) -> AsyncIterator[str]:
         """Read the terminal from the event loop itself (no thread), so Ctrl-C stops at once.
@@ -132,11 +121,8 @@ class ConsoleApp:
 
     async def handle(self, text: str) -> bool:
         """Run one line; False means the user asked to leave."""
-        if self.session.awaiting is not None:
+        if self.session.form is not None:
             await self._answer(text)
-            return True
-        if self.session.review is not None:
-            await self._review_answer(text)
             return True
         if text.isdigit() and self.ws.choices:
             await self._choose(int(text))
@@ -170,6 +156,9 @@ class ConsoleApp:
         return True
 
     async def _crisis(self, text: str) -> None:
+        """A command's reply is shown as it is: a form it carries (a bare ``start``) is for
+        platforms that pop forms up; here the reply says what to type instead, and lines typed
+        next stay commands, which keeps scripts predictable."""
         invocation = Invocation(actor=self.actor(), text=text, channel_id=self.session.channel)
 
         async def progress(message: Message) -> None:
@@ -187,49 +176,31 @@ class ConsoleApp:
             self._notice(f"Choose between 1 and {len(self.ws.choices)}.")
             return
         button = self.ws.choices[number - 1]
-        if button.action_id == "review_open" and button.value.isdigit():
-            self.session.review = (int(button.value), {})
-            self._notice(f"{next(iter(REVIEW_QUESTIONS.values()))} (one line; empty to skip)")
+        reply = await self.service.press(button.action.value, button.value, self.actor())
+        if reply.form is not None:
+            self.session.form = Filling(reply.form)
+            self._ask()
             return
-        if button.action_id in PROMPTS:
-            self.session.awaiting = (button.action_id, button.value)
-            self._notice(PROMPTS[button.action_id])
-            return
-        self.ws.show(
-            await self.service.act(button.action_id, button.value, self.actor()), subtitle="only visible to you"
-        )
-
-    async def _review_answer(self, text: str) -> None:
-        assert self.session.review is not None
-        number, answers = self.session.review
-        keys = list(REVIEW_QUESTIONS)
-        answers[keys[len(answers)]] = text
-        if len(answers) < len(keys):
-            self._notice(f"{REVIEW_QUESTIONS[keys[len(answers)]]} (one line; empty to skip)")
-            return
-        self.session.review = None
-        try:
-            crisis = await self.service.find(number, None)
-            reply = await self.service.timeline.save_review(crisis, self.actor(), answers)
-        except CrisisError as exc:
-            reply = views.error(exc)
         self.ws.show(reply, subtitle="only visible to you")
 
+    def _ask(self) -> None:
+        filling = self.session.form
+        if filling is not None and (field := filling.current) is not None:
+            self._notice(prompt(field))
+
     async def _answer(self, text: str) -> None:
-        """The text a pending button asked for (a script can answer on its next line)."""
-        assert self.session.awaiting is not None
-        action_id, value = self.session.awaiting
-        self.session.awaiting = None
-        drafts = self.service.drafts
-        if drafts is None:
+        """The next field of the form being filled in (a script answers on its next lines)."""
+        filling = self.session.form
+        assert filling is not None, "only called while a form is being filled in"
+        problem = filling.answer(text)
+        if problem:
+            self._notice(problem)
+        if filling.current is not None:
+            self._ask()
             return
-        try:
-            if action_id == "draft_edit":
-                reply = await drafts.edit(int(value), self.actor(), text=text or None)
-            else:
-                reply = await self.service.act(action_id, f"{value}:{text}" if text else value, self.actor())
-        except CrisisError as exc:
-            reply = views.error(exc)
+        self.session.form = None
+        form = filling.form
+        reply = await self.service.submit(form.kind.value, form.payload, filling.values(), self.actor())
         self.ws.show(reply, subtitle="only visible to you")
 
     def _switch_person(self, who: str) -> None:
@@ -262,7 +233,7 @@ class ConsoleApp:
             return
         message = Message(summary=text, blocks=(Paragraph((line(text),)),))
         channel.posts.append(Post(self.ws.next_id(), self.session.person_id, message))
-        author = self.service.plan.people[self.session.person_id].name
+        author = self.service.plan.person_name(self.session.person_id)
         self.console.print(Text.assemble((f"  {author}: ", "bold"), text))
 
     def _notice(self, text: str) -> None:

@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.adapters.console import render
-from bot.core.errors import ChatPlatformError, RoomNameTakenError
-from bot.core.messages import Actions, Button, Message
-from bot.core.models import Room
-from bot.core.plan import Plan
-from bot.core.ports import InviteReport, Member, PostedMessage
-from bot.core.rooms import is_valid
+from bot.core.crisis.rooms import is_valid
+from bot.core.messaging.message import Actions, Button, Message
+from bot.core.model.crisis import Room
+from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
 
 
 @dataclass
@@ -86,14 +86,16 @@ class ConsoleWorkspace:
 
 
 class ConsoleChat:
-    """``ChatPort`` over the console workspace."""
+    """``ChatPort`` over the console workspace; it plays Slack, so Slack's limits apply."""
+
+    limits = ChatLimits(room_name=80, header=150)
 
     def __init__(self, workspace: ConsoleWorkspace) -> None:
         self.ws = workspace
 
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
-        if not is_valid(name):
-            raise ValueError(f"invalid channel name {name!r}")
+        if not is_valid(name, self.limits.room_name):
+            raise ChatPlatformError(f"The workspace refused the channel name {name!r}.")
         if name in self.ws.channels:
             raise RoomNameTakenError(name)
         channel = self.ws.add_channel(name, private=private, topic=topic, purpose=purpose)
@@ -143,7 +145,7 @@ class ConsoleChat:
                 post.pinned = True
                 self.ws.say("📌 pinned in ", _room(channel.name), ": ", Text(post.message.summary))
                 return
-        raise LookupError(f"no message {posted.message_id} in #{channel.name}")
+        raise ChatPlatformError(f"There is no message {posted.message_id} in #{channel.name} to pin.")
 
     async def notify(self, member: Member, message: Message) -> None:
         if member.person_id in self.ws.unreachable:
@@ -158,7 +160,7 @@ class ConsoleChat:
     def _require(self, channel_id: str) -> Channel:
         channel = self.ws.channel(channel_id)
         if channel is None:
-            raise LookupError(f"no channel {channel_id}")
+            raise ChatPlatformError(f"There is no channel {channel_id} in the workspace.")
         return channel
 
 

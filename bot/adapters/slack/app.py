@@ -1,15 +1,18 @@
-"""The Bolt app: ``/crisis`` and the declare form, acknowledged at once, worked on after.
+"""The Bolt app: ``/crisis``, buttons, forms, the message shortcut and the App Home.
 
 Slack gives an app 3 seconds to acknowledge. Every listener here acknowledges first, with nothing
 but in-memory work, and hands the slow part (database, Slack calls) to a Bolt lazy listener; the
-person sees "Declaring..." straight away, then the war room link.
+person sees "Declaring..." straight away, then the war room link. Everything else is the core's:
+this module only turns Slack payloads into calls on the :class:`CrisisService` door and renders
+what comes back (Block Kit, modals).
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -18,33 +21,28 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.chat import SlackChat, slack_error
-from bot.adapters.slack.draft_handlers import FORM_CALLBACKS, DraftHandlers
-from bot.adapters.slack.home import REVIEW_CALLBACK, SHORTCUT, EventLog, HomeAndTimeline
-from bot.adapters.slack.modals import START_CALLBACK, ModalContext, read_submission, start_modal
-from bot.core import views
-from bot.core.commands import (
-    DraftCommand,
-    ExportCommand,
-    LeadCommand,
-    NoteCommand,
-    ResolveCommand,
-    ReviewCommand,
-    SeverityChangeCommand,
-    StartCommand,
-    parse,
-)
-from bot.core.errors import AlreadyDeclaredError, CrisisError, UsageError
-from bot.core.frameworks import MissingVariablesError
-from bot.core.messages import Message
-from bot.core.models import Actor, CrisisStatus, Invocation
+from bot.adapters.slack.forms import FormContext, FormTooLong, modal, submitted_values
+from bot.adapters.slack.home import HomeTab, RetrySkipper
+from bot.adapters.work import Work
+from bot.core.messaging.message import Form, Message
+from bot.core.messaging.text import error
+from bot.core.model.actions import Action, FormKind
+from bot.core.model.clock import SystemClock
+from bot.core.model.crisis import Actor, Invocation
+from bot.core.model.errors import CrisisError
+from bot.core.ports import Clock, ProcessedEvents
 from bot.core.service import CrisisService
 
 log = logging.getLogger(__name__)
 COMMAND = "/crisis"
-MAX_CONCURRENT_WORK = 16
-
-
+SHORTCUT = "add_to_timeline"
+# the answer to these forms replaces the card they were opened from (the draft card, edited)
+REPLACES_CARD = frozenset({FormKind.DRAFT_EDIT})
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_ACTIONS = re.compile("^(" + "|".join(re.escape(a.value) for a in Action) + ")$")
+_FORMS = re.compile("^(" + "|".join(re.escape(f.value) for f in FormKind) + ")$")
+
+Lazy = Callable[..., Awaitable[None]]
 
 
 def unescape(text: str) -> str:
@@ -55,14 +53,31 @@ def unescape(text: str) -> str:
 class SlackHandlers:
     """Listeners, kept as methods so that tests and the benchmark build the very same app."""
 
-    def __init__(self, service: CrisisService, chat: SlackChat, events: EventLog | None = None) -> None:
+    def __init__(self, service: CrisisService, chat: SlackChat, work: Work | None = None) -> None:
         self.service = service
         self.chat = chat
         self.plan = service.plan
-        # a burst of commands must not starve the acknowledgements of the next ones
-        self.work = asyncio.Semaphore(MAX_CONCURRENT_WORK)
-        self.drafts = DraftHandlers(self)
-        self.home = HomeAndTimeline(self, events)
+        self.work = work or Work()
+        self.home = HomeTab(service, chat)
+        service.subscribe(self._crises_changed)
+
+    async def drain(self) -> None:
+        """Wait until every request's work (and what it started, Slack calls included) is done."""
+        await self.work.drain()
+        await self.chat.settle()
+
+    def lazy(self, function: Lazy) -> Lazy:
+        """Run ``function`` as promised work: in a slot, and counted until it is done."""
+
+        @functools.wraps(function)  # Bolt reads the wrapped signature to know what to pass
+        async def run(**kwargs: Any) -> None:
+            async with self.work.job():
+                await function(**kwargs)
+
+        return run
+
+    async def _crises_changed(self) -> None:
+        self.work.spawn(self.home.refresh(), "refreshing the Home tab")
 
     # -- /crisis ---------------------------------------------------------------------------
 
@@ -76,134 +91,139 @@ class SlackHandlers:
 
     async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Parsing is pure and fast, so mistakes are answered in the acknowledgement itself."""
-        try:
-            command = parse(self.command_text(body), self.plan)
-        except UsageError as exc:
-            message = views.error(exc)
+        self.work.expect()  # Bolt starts the lazy listener whatever the acknowledgement says
+        instant = self.service.instant_reply(self.command_text(body))
+        if instant is None:
+            await ack()
+        else:
+            message = instant.message
             await ack(
                 text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral"
             )
-            return
-        if isinstance(command, StartCommand) and command.title is not None:
-            await ack(response_type="ephemeral", text="Declaring a crisis: creating the war room and paging owners...")
-        else:
-            await ack()
 
     async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        async with self.work:
-            await self._run_command(body, respond, client)
-
-    async def _run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        actor = self.actor(body)
-        invocation = Invocation(actor=actor, text=self.command_text(body), channel_id=body.get("channel_id"))
-        try:
-            command = parse(invocation.text, self.plan)
-        except UsageError:
-            return  # answered in the acknowledgement
-        if isinstance(command, StartCommand) and command.title is None:
-            try:
-                await self.open_start_form(client, body, command)
-            except CrisisError as exc:
-                await self.reply(respond, views.error(exc))
-            return
-        if isinstance(command, DraftCommand):
-            try:
-                await self.reply(respond, await self.service.execute(command, invocation))
-                return
-            except MissingVariablesError:
-                pass  # ask for the facts in a form, below
-            except CrisisError as exc:
-                await self.reply(respond, views.error(exc))
-                return
-            try:
-                await self.drafts.open_new(client, body, command)
-            except CrisisError as exc:
-                await self.reply(respond, views.error(exc))
-            return
+        inv = Invocation(actor=self.actor(body), text=self.command_text(body), channel_id=body.get("channel_id"))
+        instant = self.service.instant_reply(inv.text)
+        if instant is not None and instant.final:
+            return  # a mistake, answered in the acknowledgement
 
         async def progress(message: Message) -> None:
             await self.reply(respond, message)
 
-        if isinstance(command, ExportCommand):
-            await self.reply(respond, await self.post_export(command, invocation))
-            return
-        # handle() turns every failure, expected or not, into a reply: nobody is left waiting
-        await self.reply(respond, await self.service.handle(invocation, progress))
-        if isinstance(command, ResolveCommand | ReviewCommand):
-            await self.try_review_form(client, body, command, invocation)
-        if isinstance(command, StartCommand | ResolveCommand | SeverityChangeCommand | LeadCommand | NoteCommand):
-            await self.home.refresh(client)
+        reply = await self.service.handle(inv, progress)
+        context = FormContext(response_url=body.get("response_url"), channel_id=body.get("channel_id"))
+        await self.show(reply, client, body.get("trigger_id"), context, lambda m: self.reply(respond, m))
 
-    async def post_export(self, command: ExportCommand, invocation: Invocation) -> Message:
-        """The report goes in the war room's thread (Slack splits nothing for us: we post it all)."""
-        try:
-            crisis = await self.service.find(command.number, invocation.channel_id)
-            report = await self.service.export(crisis, "md")
-            if crisis.room is None:
-                return views.export_message(report)
-            await self.chat.post(crisis.room.id, views.export_message(report), thread_id=crisis.kickoff_message_id)
-        except CrisisError as exc:
-            return views.error(exc)
-        return views.notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
+    # -- buttons and forms ---------------------------------------------------------------------
 
-    async def try_review_form(
-        self, client: AsyncWebClient, body: dict[str, Any], command: ResolveCommand | ReviewCommand, inv: Invocation
-    ) -> None:
-        """Open the review form at once when the trigger is still fresh; the button is the fallback."""
-        try:
-            crisis = await self.service.find(command.number, inv.channel_id)
-            if crisis.status is CrisisStatus.RESOLVED and crisis.number is not None:
-                await self.home.open_review(client, body.get("trigger_id"), crisis.number)
-        except Exception as exc:
-            log.info("review form not opened (the reply's button still works): %s", exc)
+    async def ack_only(self, ack: AsyncAck) -> None:
+        self.work.expect()
+        await ack()
 
-    async def open_start_form(self, client: AsyncWebClient, body: dict[str, Any], command: StartCommand) -> None:
-        context = ModalContext(channel_id=body.get("channel_id"), response_url=body.get("response_url"))
-        scenario = command.scenario_id if command.scenario_id != "other" else None
-        view = start_modal(self.plan, context, scenario, command.severity_id)
-        try:
-            await client.views_open(trigger_id=body.get("trigger_id"), view=view.to_dict())
-        except SlackApiError as exc:
-            raise UsageError(
-                f"I could not open the form ({slack_error(exc)}).",
-                hint="Type it in one line instead: /crisis start complaint sev3 Delivery delays flood our mentions",
-            ) from None
+    async def on_button(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+        raw = (body.get("actions") or [{}])[0]
+        action = raw if isinstance(raw, dict) else {}
+        reply = await self.service.press(
+            str(action.get("action_id", "")), str(action.get("value", "")), self.actor(body)
+        )
+        context = FormContext(response_url=body.get("response_url"), channel_id=(body.get("channel") or {}).get("id"))
+        await self.show(reply, client, body.get("trigger_id"), context, lambda m: self.reply(respond, m))
 
-    # -- the declare form ----------------------------------------------------------------------
-
-    async def ack_start_form(self, ack: AsyncAck, view: dict[str, Any]) -> None:
-        _command, errors = read_submission(self.plan, view)
+    async def ack_form(self, ack: AsyncAck, view: dict[str, Any]) -> None:
+        """Field errors are shown in the form itself, which stays open; nothing else is done."""
+        self.work.expect()  # Bolt starts the lazy listener whatever the acknowledgement says
+        errors = self.service.check_form(str(view.get("callback_id") or ""), submitted_values(view))
         if errors:
             await ack(response_action="errors", errors=errors)
         else:
             await ack()
 
-    async def declare_from_form(self, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
-        command, _errors = read_submission(self.plan, view)
-        if command is None:
-            return  # the ack listener already showed the errors in the form
-        context = ModalContext.load(view.get("private_metadata"))
+    async def on_form(self, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        kind = str(view.get("callback_id") or "")
+        values = submitted_values(view)
+        if self.service.check_form(kind, values):
+            return  # refused in the acknowledgement, with the errors shown in the form
+        context = FormContext.load(view.get("private_metadata"))
         actor = self.actor(body)
 
         async def tell(message: Message) -> None:
-            await self.notify(client, context, actor, message)
+            await self.answer(client, context.response_url, actor.platform_id, message)
 
         view_id = view.get("id")
+        reply = await self.service.submit(
+            kind,
+            context.payload,
+            values,
+            actor,
+            progress=tell,
+            request_key=f"slack:view:{view_id}" if view_id else None,
+        )
+        replace = kind in REPLACES_CARD
+        await self.answer(client, context.response_url, actor.platform_id, reply, replace=replace)
+
+    async def show(
+        self,
+        reply: Message,
+        client: AsyncWebClient,
+        trigger_id: str | None,
+        context: FormContext,
+        say: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        """Show a reply; a form it asks for opens as a modal (the reply is then only the fallback,
+        unless the form is merely offered, as the review after a resolve)."""
+        form = reply.form
+        if form is None or form.offered:
+            await say(reply)
+        if form is None:
+            return
+        problem = await self.open_form(client, trigger_id, form, context.model_copy(update={"payload": form.payload}))
+        if problem is not None and not form.offered:
+            await say(problem)
+
+    async def open_form(
+        self, client: AsyncWebClient, trigger_id: str | None, form: Form, context: FormContext
+    ) -> Message | None:
+        """Open the modal (a trigger lasts 3 seconds, so nothing slow comes first); what went
+        wrong, as a reply, if it could not open."""
         try:
-            crisis = await self.service.start(
-                command, actor, tell, request_key=f"slack:view:{view_id}" if view_id else None
+            view = modal(form, context)
+            await client.views_open(trigger_id=trigger_id, view=view.to_dict())
+        except FormTooLong as exc:
+            return error(CrisisError(str(exc), hint="Shorten it in the console (crisisbot console) or start anew."))
+        except SlackApiError as exc:
+            log.info("form %s not opened: %s", form.kind, slack_error(exc))
+            return error(
+                CrisisError(
+                    f"I could not open the form ({slack_error(exc)}).",
+                    hint="Type it in one line instead: /crisis start complaint sev3 Delivery delays flood our mentions"
+                    if form.kind is FormKind.DECLARE
+                    else "Try the button again.",
+                )
             )
-        except AlreadyDeclaredError:
-            return  # a repeated submission of the same form: the first one already answered
-        except CrisisError as exc:
-            await tell(views.error(exc))
-            return
-        except Exception:
-            log.exception("declaring from the form failed")
-            await tell(views.error(CrisisError("Something went wrong on my side.", hint="Check with /crisis status.")))
-            return
-        await tell(views.started_reply(self.plan, crisis))
-        await self.home.refresh(client)
+        return None
+
+    # -- the message shortcut and the App Home ---------------------------------------------
+
+    async def add_to_timeline(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        channel = str((body.get("channel") or {}).get("id") or "")
+        message = body.get("message") or {}
+        ts = str(message.get("ts") or "")
+        permalink = None
+        try:
+            permalink = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+        except SlackApiError as exc:
+            log.warning("no permalink for %s: %s", ts, slack_error(exc))
+        author_id = str(message.get("user") or "")
+        person = self.chat.person_for(author_id)
+        author = self.plan.person_name(person) if person else (author_id or None)
+        text = self.command_text({"text": message.get("text") or ""})
+        reply = await self.service.note_from_message(
+            channel, self.actor(body), text, permalink=permalink, author=author
+        )
+        await self.answer(client, body.get("response_url"), None, reply)
+
+    async def home_opened(self, event: dict[str, Any]) -> None:
+        await self.home.opened(event)
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -213,7 +233,7 @@ class SlackHandlers:
         user_id = str(body.get("user_id") or user.get("id") or "unknown")
         person_id = self.chat.person_for(user_id)
         if person_id is not None:
-            name = self.plan.people[person_id].name
+            name = self.plan.person_name(person_id)
         else:
             name = str(body.get("user_name") or user.get("name") or user.get("username") or user_id)
         return Actor(platform_id=user_id, name=name, person_id=person_id)
@@ -226,9 +246,6 @@ class SlackHandlers:
         await respond(
             text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral"
         )
-
-    async def notify(self, client: AsyncWebClient, context: ModalContext, actor: Actor, message: Message) -> None:
-        await self.answer(client, context.response_url, actor.platform_id, message)
 
     async def answer(
         self,
@@ -253,7 +270,13 @@ class SlackHandlers:
             await client.chat_postMessage(channel=user, text=text, blocks=blocks)
 
 
-def build_app(service: CrisisService, chat: SlackChat, signing_secret: str, events: EventLog | None = None) -> AsyncApp:
+def build_app(
+    service: CrisisService,
+    chat: SlackChat,
+    signing_secret: str,
+    events: ProcessedEvents,
+    clock: Clock | None = None,
+) -> tuple[AsyncApp, SlackHandlers]:
     """The Bolt app over ``chat.client`` (whose base URL and retry handlers the caller chose)."""
     # Bolt gets its own session-less client (it copies the client for each lazy listener);
     # process_before_response=True answers Slack as soon as ack() returns instead of polling for it
@@ -262,16 +285,11 @@ def build_app(service: CrisisService, chat: SlackChat, signing_secret: str, even
         token=chat.client.token, base_url=chat.client.base_url, retry_handlers=chat.client.retry_handlers
     )
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
-    handlers = SlackHandlers(service, chat, events)
-    app.use(handlers.home.skip_retries)
-    app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
-    app.view(START_CALLBACK)(ack=handlers.ack_start_form, lazy=[handlers.declare_from_form])
-    app.action(re.compile(r"^draft_"))(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
-    app.action("page_ack")(ack=handlers.drafts.ack, lazy=[handlers.drafts.on_button])
-    app.action("review_open")(ack=handlers.home.ack, lazy=[handlers.home.on_review_button])
-    app.view(REVIEW_CALLBACK)(ack=handlers.home.ack, lazy=[handlers.home.on_review_form])
-    app.shortcut(SHORTCUT)(ack=handlers.home.ack, lazy=[handlers.home.add_to_timeline])
-    app.event("app_home_opened")(handlers.home.home_opened)
-    for callback in FORM_CALLBACKS:
-        app.view(callback)(ack=handlers.drafts.ack_form, lazy=[handlers.drafts.on_form])
-    return app
+    handlers = SlackHandlers(service, chat)
+    app.use(RetrySkipper(events, clock or SystemClock()))
+    app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.lazy(handlers.run_command)])
+    app.action(_ACTIONS)(ack=handlers.ack_only, lazy=[handlers.lazy(handlers.on_button)])
+    app.view(_FORMS)(ack=handlers.ack_form, lazy=[handlers.lazy(handlers.on_form)])
+    app.shortcut(SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.lazy(handlers.add_to_timeline)])
+    app.event("app_home_opened")(handlers.home_opened)
+    return app, handlers

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core import messages as m
+from bot.core.messaging import message as m
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -105,7 +105,7 @@ class BlockRenderer:
                 return [DividerBlock()]
             case m.Actions(buttons=buttons):
                 elements = [
-                    ButtonElement(text=cut(b.label, 75), action_id=b.action_id, value=b.value[:2000], style=b.style)
+                    ButtonElement(text=cut(b.label, 75), action_id=b.action.value, value=b.value[:2000], style=b.style)
                     for b in buttons
                 ]
                 return [

@@ -26,11 +26,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import BlockRenderer, cut, escape
-from bot.core.errors import ChatPlatformError, RoomNameTakenError
-from bot.core.messages import Message
-from bot.core.models import Room
-from bot.core.plan import Plan
-from bot.core.ports import InviteReport, Member, PostedMessage
+from bot.core.messaging.message import Message
+from bot.core.model.crisis import Room
+from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
 
 log = logging.getLogger(__name__)
 INVITE_BATCH = 100
@@ -67,6 +67,8 @@ def slack_error(exc: SlackApiError) -> str:
 
 
 class SlackChat:
+    limits = ChatLimits(room_name=80, header=150)  # Slack's channel names and header blocks
+
     def __init__(self, client: AsyncWebClient, plan: Plan) -> None:
         self.client = client
         self.plan = plan

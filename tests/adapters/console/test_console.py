@@ -169,7 +169,7 @@ def test_drafts_with_numbered_choices_and_review(env: dict[str, str]) -> None:
     )
     out = run_console(script + "\n")
     assert "[1] Edit  [2] Submit to Crisis lead  [3] Draft 'apologize'" in out
-    assert "Type the new text of the draft" in out
+    assert "Your reply (one line; an empty line keeps the current text)" in out
     assert "is with Crisis lead for review" in out
     assert "Review needed from Crisis lead" in out
     assert "Only Crisis lead (Amélie Laurent, Marcus Reid) can review" in out

@@ -7,22 +7,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.slack.app import SlackHandlers, build_app
 from bot.adapters.slack.chat import SlackChat, make_client
 from bot.adapters.slack.server import bound_port, start_http
-from bot.container import Storage
-from bot.container import service as build_service
-from bot.core.clock import ManualClock
-from bot.core.models import Actor
-from bot.core.plan import LoadedPlan
+from bot.container import Core, Storage, build_core
+from bot.core.model.clock import ManualClock
+from bot.core.model.crisis import Actor
+from bot.core.plan.model import LoadedPlan
 from bot.core.service import CrisisService
-from bot.rendering import load_library
-from bot.storage.drafts import SqlDraftRepository
+from bot.frameworks import JinjaDraftRenderer
 from bot.storage.engine import create_async_db_engine
-from bot.storage.events import SqlProcessedEvents
-from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
-from tests.conftest import ROOT
 from tests.fakes import FakeSlack
 
 
@@ -30,14 +26,27 @@ from tests.fakes import FakeSlack
 class SlackRig:
     fake: FakeSlack
     slack: SlackClientSim
-    service: CrisisService
+    core: Core
     chat: SlackChat
+    handlers: SlackHandlers
     runner: web.AppRunner
+
+    @property
+    def service(self) -> CrisisService:
+        return self.core.service
+
+    @property
+    def repo(self) -> SqlCrisisRepository:
+        return self.core.store.crises
+
+    async def drain(self) -> None:
+        """Wait until the app has finished the work of every request sent so far."""
+        await self.handlers.drain()
 
     def base_actor(self, slack_user: str) -> Actor:
         """The actor the app would see for this Slack user (for steps a test runs on the service)."""
         person = self.chat.person_for(slack_user)
-        name = self.service.plan.people[person].name if person else slack_user
+        name = self.service.plan.person_name(person) if person else slack_user
         return Actor(platform_id=slack_user, name=name, person_id=person)
 
 
@@ -52,22 +61,20 @@ async def fake(loaded_plan: LoadedPlan) -> AsyncIterator[FakeSlack]:
 async def store(sqlite_url: str) -> AsyncIterator[Storage]:
     """The Slack tests exercise the adapter; the service's SQL paths are covered on both backends elsewhere."""
     engine = create_async_db_engine(sqlite_url)
-    yield Storage(
-        SqlCrisisRepository(engine), SqlDraftRepository(engine), SqlPageRepository(engine), SqlProcessedEvents(engine)
-    )
+    yield Storage.on(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def rig(fake: FakeSlack, loaded_plan: LoadedPlan, store: Storage, clock: ManualClock) -> AsyncIterator[SlackRig]:
-    from bot.adapters.slack.app import build_app
-
-    renderer, problems = load_library(ROOT / "message_frameworks")
-    assert problems == []
+async def rig(
+    fake: FakeSlack, loaded_plan: LoadedPlan, store: Storage, clock: ManualClock, renderer: JinjaDraftRenderer
+) -> AsyncIterator[SlackRig]:
     chat = SlackChat(make_client(BOT_TOKEN, fake.base_url), loaded_plan.plan)
-    service = build_service(loaded_plan, store, chat, clock, renderer)
-    runner = await start_http(build_app(service, chat, SIGNING_SECRET, store.events), "127.0.0.1", 0)
+    core = build_core(loaded_plan, store, chat, renderer, clock)
+    bolt, handlers = build_app(core.service, chat, SIGNING_SECRET, store.events, clock)
+    runner = await start_http(bolt, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
     async with aiohttp.ClientSession() as session:
-        yield SlackRig(fake, SlackClientSim(url, fake, session), service, chat, runner)
+        yield SlackRig(fake, SlackClientSim(url, fake, session), core, chat, handlers, runner)
+    await handlers.drain()
     await runner.cleanup()

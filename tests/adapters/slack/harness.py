@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.core.plan import LoadedPlan
+from bot.core.plan.model import LoadedPlan
 from tests.fakes import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from bot.adapters.slack.blocks import MAX_BLOCKS, MAX_SECTION, BlockRenderer, escape
-from bot.core.messages import Block, Checklist, ChecklistItem, Header, Mention, Message, Paragraph, Strong, Text, line
+from bot.core.messaging.message import (
+    Block,
+    Checklist,
+    ChecklistItem,
+    Header,
+    Mention,
+    Message,
+    Paragraph,
+    Strong,
+    Text,
+    line,
+)
 
 
 def test_escape_is_slacks_three_characters() -> None:

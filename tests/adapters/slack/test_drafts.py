@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+from bot.core.model.events import EventKind
 from tests.adapters.slack.conftest import SlackRig
 from tests.adapters.slack.harness import eventually, texts
 
@@ -77,10 +78,10 @@ async def test_review_flow_with_the_right_role_and_one_approval(rig: SlackRig) -
     )
     for _, _, click_url in clicks:
         await answered(rig, click_url)
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
-    events = await rig.service.repo.timeline(1)
-    assert [e.kind for e in events].count("draft_approved") == 1
+    events = await rig.repo.timeline(1)
+    assert [e.kind for e in events].count(EventKind.DRAFT_APPROVED) == 1
     assert any("Approved by Marcus Reid" in json.dumps(m) for m in rig.fake.messages[room["id"]])
 
 

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bot.core.clock import ManualClock
+from bot.core.model.actions import DraftRef
+from bot.core.model.clock import ManualClock
 from tests.adapters.slack.conftest import SlackRig
 from tests.adapters.slack.harness import eventually, texts
 
@@ -71,21 +72,23 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
 
     clock.advance(minutes=3)
     _, _, draft_url = await rig.slack.command(f"draft {FACTS}", user=SOFIA, channel=room_id)
-    draft_id = button_values((await eventually(lambda: rig.fake.responses(draft_url)))[0], "draft_edit")[0]
-    assert rig.service.drafts is not None
-    await rig.service.drafts.edit(
-        int(draft_id),
+    draft_button = button_values((await eventually(lambda: rig.fake.responses(draft_url)))[0], "draft_edit")[0]
+    draft_id = DraftRef.model_validate_json(draft_button).draft
+    await rig.core.cases.drafts.edit(
+        draft_id,
         rig.base_actor(SOFIA),
         text="@jane So sorry about the cracked shade, that's on us. DM us? – Sofia",
     )
     clock.advance(minutes=2)
-    _, _, submit_url = await rig.slack.click("draft_submit", draft_id, user=SOFIA, channel=room_id)
+    _, _, submit_url = await rig.slack.click("draft_submit", draft_button, user=SOFIA, channel=room_id)
     assert "for review" in await said(rig, submit_url)
     clock.advance(minutes=2)
-    _, _, approve_url = await rig.slack.click("draft_approve", draft_id, user=MARCUS, channel=room_id)
+    review = next(m for m in rig.fake.messages[room_id] if "draft_approve" in json.dumps(m))
+    approve = button_values(review, "draft_approve")[0]
+    _, _, approve_url = await rig.slack.click("draft_approve", approve, user=MARCUS, channel=room_id)
     assert "approved" in await said(rig, approve_url)
     clock.advance(minutes=3)
-    await rig.service.drafts.publish(int(draft_id), rig.base_actor(SOFIA), "https://x.example/maisonlumen/status/1")
+    await rig.core.cases.drafts.publish(draft_id, rig.base_actor(SOFIA), "https://x.example/maisonlumen/status/1")
 
     clock.advance(minutes=5)
     _, _, update_url = await rig.slack.command(
@@ -117,7 +120,7 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
         assert figure in text, f"{figure!r} not in the summary"
     await eventually(lambda: rig.fake.count("views.open") >= 1)  # the review form, right after resolving
 
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     report = await rig.service.export(crisis, "md")
     if os.environ.get("UPDATE_GOLDEN") == "1":

@@ -43,7 +43,7 @@ async def test_form_declares_a_crisis_and_answers_in_the_conversation(rig: Slack
     assert status == 200
     assert ack == ""
     await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.severity_id == "sev2"
     assert crisis.details == "Thread with 2k likes"
@@ -61,7 +61,7 @@ async def test_repeated_submission_declares_once(rig: SlackRig) -> None:
     await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
     await eventually(lambda: rig.fake.count("pins.add"))
     assert rig.fake.count("conversations.create") == 1
-    assert len(await rig.service.repo.list_crises()) == 1
+    assert len(await rig.repo.list_crises()) == 1
 
 
 async def test_missing_title_is_shown_in_the_form(rig: SlackRig) -> None:

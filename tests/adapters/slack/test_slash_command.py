@@ -79,12 +79,12 @@ async def test_email_only_people_are_looked_up_and_invited(rig: SlackRig) -> Non
 
 
 async def test_name_taken_in_slack_picks_the_next_name(rig: SlackRig) -> None:
-    today = time.strftime("%Y%m%d", time.gmtime(rig.service.clock.now().timestamp()))
+    today = time.strftime("%Y%m%d", time.gmtime(rig.core.clock.now().timestamp()))
     rig.fake.add_channel(f"crisis-{today}-troll-storm", members=[])
     _, _, url = await rig.slack.command("start troll Troll storm")
     await declared(rig, url)
     assert room_named(rig, "troll-storm-2") is not None
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.room_name == f"crisis-{today}-troll-storm-2"
 
@@ -114,7 +114,7 @@ async def test_rate_limit_and_server_error_during_start_are_retried(rig: SlackRi
     room = room_named(rig, "spam-wave")
     assert room is not None
     assert rig.fake.pins[room["id"]]
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.unfinished_steps == []
 
@@ -138,7 +138,7 @@ async def test_forged_and_stale_requests_are_rejected(rig: SlackRig) -> None:
     unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
     assert (await rig.slack.post(body, unsigned))[0] == 401
     assert rig.fake.count("conversations.create") == 0
-    assert await rig.service.repo.list_crises() == []
+    assert await rig.repo.list_crises() == []
 
 
 async def test_user_text_cannot_ping_anyone(rig: SlackRig) -> None:
@@ -150,7 +150,7 @@ async def test_user_text_cannot_ping_anyone(rig: SlackRig) -> None:
     assert "<!here" not in everything
     assert "<@U01NADIA00>" not in everything
     assert "&lt;!channel&gt; &lt;@U01NADIA00&gt;" in everything
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.title == "<!channel> <@U01NADIA00> <!here|here> *bold* & co", "stored as typed"
 
@@ -158,7 +158,7 @@ async def test_user_text_cannot_ping_anyone(rig: SlackRig) -> None:
 async def test_text_arrives_escaped_by_slack_and_is_stored_as_typed(rig: SlackRig) -> None:
     _, _, url = await rig.slack.command("start complaint Q&A <live> leak")
     await declared(rig, url)
-    crisis = await rig.service.repo.get(1)
+    crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.title == "Q&A <live> leak"
     assert crisis.room_name.endswith("-q-a-live-leak")
@@ -222,7 +222,7 @@ async def test_health_endpoint(rig: SlackRig) -> None:
 
 
 async def test_a_message_over_50_blocks_continues_in_its_thread(rig: SlackRig) -> None:
-    from bot.core.messages import Header, Message
+    from bot.core.messaging.message import Header, Message
 
     channel = next(c["id"] for c in rig.fake.channels.values() if c["name"] == "general")
     posted_message = await rig.chat.post(channel, Message("long playbook", tuple(Header(f"h{i}") for i in range(120))))

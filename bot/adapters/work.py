@@ -1,0 +1,85 @@
+"""Slow work after a fast answer: capped, tracked, and drained on demand.
+
+Chat platforms give a bot seconds to answer (Slack 3, Teams about 15), so adapters answer first
+and do the work after. That work is capped (a burst of commands must not starve the next
+answers) and tracked, so shutdown, tests and benchmarks can wait until it has all finished
+instead of guessing with sleeps or polling for its first visible effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+MAX_CONCURRENT_WORK = 16
+
+
+class Work:
+    def __init__(self, limit: int = MAX_CONCURRENT_WORK) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._expected = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def expect(self) -> None:
+        """Work was promised (the answer went out; the platform will start it): count it now, so
+        that a drain started right after the answer already waits for it."""
+        self._expected += 1
+        self._idle.clear()
+
+    def cancel_expected(self) -> None:
+        """Promised work that will not come after all."""
+        self._finished()
+
+    @asynccontextmanager
+    async def job(self) -> AsyncIterator[None]:
+        """Run promised work in one of the slots; it counts as done when the block exits."""
+        try:
+            async with self._slots:
+                yield
+        finally:
+            self._finished()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Background work started by other work (refreshing a home tab, say): tracked too.
+
+        A failure is logged with its traceback: nobody awaits this task to see it.
+        """
+        self._idle.clear()
+        task = asyncio.ensure_future(self._logged(coro, what))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    async def drain(self) -> None:
+        """Return once every piece of work promised or spawned so far, and what it spawned, is done."""
+        while self._expected or self._tasks:
+            await self._idle.wait()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._expected or self._tasks)
+
+    @staticmethod
+    async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("%s failed", what)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self._check_idle()
+
+    def _finished(self) -> None:
+        self._expected = max(0, self._expected - 1)
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not self._expected and not self._tasks:
+            self._idle.set()

@@ -1,0 +1,1 @@
+"""A crisis's life: declaring it (recorded steps), its timeline, updates and notes, resolving it."""

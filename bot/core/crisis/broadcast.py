@@ -1,0 +1,43 @@
+"""Post one message in a crisis's war room and in the announcements channel.
+
+Every use case that tells both places (updates, escalations, the summary) goes through here, so
+a failing channel is handled the same way everywhere: the other post still goes out, and the
+failure is written on the timeline instead of aborting what the person asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.core.crisis.timeline import Timeline
+from bot.core.messaging.message import Message
+from bot.core.model.crisis import Crisis
+from bot.core.model.errors import ChatPlatformError
+from bot.core.model.events import EventKind
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatPort
+
+log = logging.getLogger(__name__)
+
+
+class Broadcast:
+    def __init__(self, plan: Plan, chat: ChatPort, timeline: Timeline) -> None:
+        self.plan = plan
+        self.chat = chat
+        self.timeline = timeline
+
+    async def send(self, crisis: Crisis, message: Message) -> None:
+        posts = [self.chat.announce(self.plan.announcements_channel, message)]
+        if crisis.room is not None:
+            posts.append(self.chat.post(crisis.room.id, message))
+        failures = []
+        for outcome in await asyncio.gather(*posts, return_exceptions=True):
+            if isinstance(outcome, ChatPlatformError):
+                failures.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # a bug, not a refusal: the edge logs it with its traceback
+        for failure in failures:
+            log.warning("could not post for %s: %s", crisis.key, failure.user_message)
+            text = f"Could not post '{message.summary[:80]}': {failure.user_message}"
+            await self.timeline.record(crisis.number, EventKind.POST_FAILED, text)

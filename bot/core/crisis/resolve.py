@@ -1,0 +1,57 @@
+"""Closing a crisis: once, by whom the plan allows, with the summary posted where it was followed."""
+
+from __future__ import annotations
+
+from bot.core.commands import ResolveCommand
+from bot.core.crisis.broadcast import Broadcast
+from bot.core.crisis.timeline import Timeline
+from bot.core.escalation.paging import PagingService
+from bot.core.messaging.reports import summary_message
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus
+from bot.core.model.errors import ConflictError
+from bot.core.model.events import EventKind
+from bot.core.model.permissions import Permission
+from bot.core.plan.access import Access
+from bot.core.plan.model import Plan
+from bot.core.ports import Clock, CrisisRepository, DraftRepository
+
+
+class Resolver:
+    def __init__(
+        self,
+        plan: Plan,
+        crises: CrisisRepository,
+        drafts: DraftRepository,
+        clock: Clock,
+        timeline: Timeline,
+        broadcast: Broadcast,
+        paging: PagingService,
+        access: Access,
+    ) -> None:
+        self.plan = plan
+        self.crises = crises
+        self.drafts = drafts
+        self.clock = clock
+        self.timeline = timeline
+        self.broadcast = broadcast
+        self.paging = paging
+        self.access = access
+
+    async def resolve(self, crisis: Crisis, cmd: ResolveCommand, actor: Actor) -> Crisis:
+        if crisis.status is CrisisStatus.ACTIVE:
+            self.access.require(Permission.RESOLVE, crisis, actor)
+        now = self.clock.now()
+        summary = cmd.summary or None
+        if not await self.crises.mark_resolved(crisis.number, now, actor, summary):
+            raise ConflictError(f"{crisis.key} was already resolved.", hint="Type /crisis list to see active crises.")
+        crisis.status, crisis.resolved_at, crisis.resolved_by = CrisisStatus.RESOLVED, now, actor
+        crisis.resolution_summary = summary
+        await self.paging.cancel_open(crisis, set(), actor)
+        said = f": {cmd.summary}" if cmd.summary else ""
+        await self.timeline.record(
+            crisis.number, EventKind.RESOLVED, f"{actor.name} resolved {crisis.key}{said}", actor
+        )
+        events, drafts = await self.timeline.events(crisis.number), await self.drafts.drafts_of(crisis.number)
+        closing = summary_message(self.plan, crisis, events, drafts, now, self.broadcast.chat.limits)
+        await self.broadcast.send(crisis, closing)
+        return crisis

@@ -1,0 +1,1 @@
+"""The chain of command in motion: severity changes, lead hand-overs, pages that climb."""

@@ -1,0 +1,221 @@
+"""Pages that must be acknowledged, and that climb the ladder when nobody answers.
+
+A page goes to the primary of a role, in the war room and by direct message, with an Acknowledge
+button. If nobody acknowledges within the severity's timeout it goes to the role's backups, then
+up the plan's ``escalates_to`` ladder, saying so in the war room each time. The whole ladder is
+copied into the page when it fires, so a plan edited mid-crisis changes the next crisis and never
+a page in flight. Due times live in the database; :mod:`bot.scheduler` claims them.
+
+Pages sent together are recorded on the timeline one after the other, in the plan's order, and
+only then delivered side by side: the timeline (and so the export) does not depend on which
+delivery finishes first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.core.crisis.timeline import Timeline
+from bot.core.messaging import paging as messages
+from bot.core.messaging.message import Message
+from bot.core.messaging.text import notice
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus
+from bot.core.model.errors import ChatPlatformError, ConflictError, NotFoundError, PermissionDeniedError
+from bot.core.model.events import EventKind, Paged
+from bot.core.model.pages import NewPage, Page, PageStatus
+from bot.core.plan.access import Access
+from bot.core.plan.chain import page_ladder
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PageRepository
+
+log = logging.getLogger(__name__)
+WAITING = (PageStatus.OPEN, PageStatus.EXHAUSTED)
+
+
+class PagingService:
+    def __init__(
+        self,
+        plan: Plan,
+        crises: CrisisRepository,
+        pages: PageRepository,
+        chat: ChatPort,
+        clock: Clock,
+        timeline: Timeline,
+        access: Access,
+    ) -> None:
+        self.plan = plan
+        self.crises = crises
+        self.pages = pages
+        self.chat = chat
+        self.clock = clock
+        self.timeline = timeline
+        self.access = access
+
+    async def page_roles(self, crisis: Crisis, role_ids: Sequence[str], reason: str) -> list[Page]:
+        now = self.clock.now()
+        timeout = self.plan.severities[crisis.severity_id].ack_timeout_minutes
+        pages = []
+        for role_id in dict.fromkeys(role_ids):
+            chain = page_ladder(self.plan, role_id)
+            if not chain:
+                continue
+            new = NewPage(
+                crisis_number=crisis.number,
+                role_id=role_id,
+                reason=reason,
+                chain=chain,
+                timeout_minutes=timeout,
+                created_at=now,
+                due_at=now + timedelta(minutes=timeout),
+            )
+            pages.append(await self.pages.create_page(new))
+        for page in pages:
+            await self._record(crisis, page)
+        # every page goes out at once: a person waits on none of the others
+        await asyncio.gather(*(self._deliver(crisis, page) for page in pages))
+        return pages
+
+    async def _record(self, crisis: Crisis, page: Page) -> None:
+        target = page.current
+        if target is not None:
+            name, role = self.plan.person_name(target.person_id), self.plan.role_name(target.role_id)
+            text = f"Paged {name} ({role}): {page.reason}"
+            await self.timeline.record(crisis.number, EventKind.PAGED, text, data=Paged(person_id=target.person_id))
+
+    async def _deliver(self, crisis: Crisis, page: Page, intro: str = "") -> None:
+        target = page.current
+        if target is None:
+            return
+        card = messages.card(self.plan, crisis, page, target, intro)
+        await asyncio.gather(self._post_card(crisis, card), self._direct(crisis, target.person_id, card))
+
+    async def _post_card(self, crisis: Crisis, card: Message) -> None:
+        if crisis.room is not None:
+            try:
+                await self.chat.post(crisis.room.id, card)
+            except ChatPlatformError as exc:
+                log.warning("posting the page of %s failed: %s", crisis.key, exc.user_message)
+
+    async def _direct(self, crisis: Crisis, person_id: str, card: Message) -> None:
+        """The timer goes on whatever happens here: the next person is paged if this one never hears."""
+        name = self.plan.person_name(person_id)
+        person = self.plan.people.get(person_id)
+        if person is None:
+            why = "no longer in the plan"
+        else:
+            try:
+                await self.chat.notify(Member(person_id, person), card)
+                return
+            except ChatPlatformError as exc:
+                why = exc.user_message
+        await self.timeline.record(crisis.number, EventKind.PAGE_FAILED, f"Could not reach {name} directly: {why}")
+        await self._say(crisis, messages.direct_message_failed(name, why))
+
+    async def fire(self, page: Page, holder: str) -> bool:
+        """The page is due: climb one step. False if another process took the page meanwhile."""
+        crisis = await self.crises.get(page.crisis_number)
+        if crisis is None or crisis.status is CrisisStatus.RESOLVED:
+            page.status = PageStatus.CANCELLED
+            return await self.pages.advance(page, holder)
+        silent = page.current
+        page.position += 1
+        if page.current is None:
+            page.status = PageStatus.EXHAUSTED
+            if not await self.pages.advance(page, holder):
+                return False
+            role = self.plan.role_name(page.role_id)
+            await self.timeline.record(
+                crisis.number, EventKind.PAGE_EXHAUSTED, f"Nobody acknowledged the page for {role}"
+            )
+            await self._say(crisis, messages.exhausted(self.plan, crisis, page))
+            return True
+        page.due_at = self.clock.now() + timedelta(minutes=page.timeout_minutes)
+        if not await self.pages.advance(page, holder):
+            return False
+        await self._record(crisis, page)
+        await self._deliver(crisis, page, intro=messages.moving_up(self.plan, silent, page))
+        return True
+
+    async def acknowledge_page(self, page_id: int, actor: Actor) -> Message:
+        """The Acknowledge button: the page names its crisis."""
+        page = await self.pages.get_page(page_id)
+        crisis = await self.crises.get(page.crisis_number) if page else None
+        if page is None or crisis is None:
+            raise NotFoundError("That page no longer exists.")
+        return await self.acknowledge(crisis, actor, page.id)
+
+    async def acknowledge(
+        self, crisis: Crisis, actor: Actor, page_id: int | None = None, everything: bool = False
+    ) -> Message:
+        """Stop a page: the person paged (or anyone paged before them on its ladder), or a lead.
+
+        Without a page, only the actor's own pages are acknowledged; ``everything`` (``ack all``,
+        leads only) also covers pages that nobody answered, so one ack never silences the rest
+        by accident.
+        """
+        waiting = [p for p in await self.pages.pages_of(crisis.number) if p.status in WAITING]
+        if page_id is not None:
+            page = await self.pages.get_page(page_id)
+            if page is None or page.crisis_number != crisis.number:
+                raise NotFoundError("That page no longer exists.")
+            candidates = [page]
+        elif everything:
+            self.access.require_lead(
+                crisis, actor, "can acknowledge every page at once", "Acknowledge your own page with /crisis ack."
+            )
+            candidates = waiting
+        else:
+            candidates = [p for p in waiting if p.status is PageStatus.OPEN and self._reached(p, actor)]
+            if not candidates:
+                hint = "A lead can cover every page with /crisis ack all." if waiting else ""
+                raise ConflictError(f"Nothing in {crisis.key} is waiting for your acknowledgement.", hint=hint or None)
+        if not candidates:
+            raise ConflictError(f"Nothing is waiting for an acknowledgement in {crisis.key}.")
+        acked = []
+        for page in candidates:
+            if page.status not in WAITING:
+                return messages.already_closed(page)
+            if not (self._reached(page, actor) or self.access.is_lead(crisis, actor)):
+                target = page.current or (page.chain[-1] if page.chain else None)
+                name = self.plan.person_name(target.person_id) if target else "the person paged"
+                raise PermissionDeniedError(
+                    f"This page is for {name}.", hint="The crisis lead can also acknowledge it."
+                )
+            if await self.pages.close_page(page.id, PageStatus.ACKNOWLEDGED, actor, self.clock.now()):
+                acked.append(page)
+        if not acked:
+            return notice("Already acknowledged.")
+        roles = ", ".join(self.plan.role_name(p.role_id) for p in acked)
+        text = f"{actor.name} acknowledged the page for {roles}"
+        await self.timeline.record(crisis.number, EventKind.ACKNOWLEDGED, text, actor)
+        await self._say(crisis, messages.acknowledged_in_room(actor, roles))
+        return messages.thanks(actor, roles)
+
+    @staticmethod
+    def _reached(page: Page, actor: Actor) -> bool:
+        return actor.person_id is not None and any(
+            t.person_id == actor.person_id for t in page.chain[: page.position + 1]
+        )
+
+    async def cancel_open(self, crisis: Crisis, keep_roles: set[str], actor: Actor) -> list[str]:
+        cancelled = []
+        for page in await self.pages.pages_of(crisis.number, PageStatus.OPEN):
+            if page.role_id in keep_roles:
+                continue
+            if await self.pages.close_page(page.id, PageStatus.CANCELLED, actor, self.clock.now()):
+                cancelled.append(self.plan.role_name(page.role_id))
+        return cancelled
+
+    async def open_roles(self, crisis: Crisis) -> set[str]:
+        return {p.role_id for p in await self.pages.pages_of(crisis.number, PageStatus.OPEN)}
+
+    async def _say(self, crisis: Crisis, message: Message) -> None:
+        if crisis.room is None:
+            return
+        try:
+            await self.chat.post(crisis.room.id, message)
+        except ChatPlatformError as exc:
+            log.warning("could not post in the war room of %s: %s", crisis.key, exc.user_message)

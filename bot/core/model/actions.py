@@ -1,0 +1,142 @@
+"""Buttons and forms: what a person can press or fill in, and the typed payload each carries.
+
+A button's payload travels through the chat platform and comes back when it is pressed, so it is
+encoded here once (compact JSON of a small model) and decoded here once: adapters pass it along
+untouched and never parse it. A payload that does not decode (forged, or damaged on the way) is
+refused politely, like any other bad input.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+
+from bot.core.model.base import Strict
+from bot.core.model.errors import UsageError
+
+
+class Action(StrEnum):
+    """Every button the core puts on a message."""
+
+    PAGE_ACK = "page_ack"
+    DRAFT_EDIT = "draft_edit"
+    DRAFT_SUBMIT = "draft_submit"
+    DRAFT_STAGE = "draft_stage"
+    DRAFT_APPROVE = "draft_approve"
+    DRAFT_CHANGES = "draft_changes"
+    DRAFT_PUBLISH = "draft_publish"
+    REVIEW_OPEN = "review_open"
+
+
+class FormKind(StrEnum):
+    """Every form the core asks for; submitting one runs the use case it names."""
+
+    DECLARE = "crisis_start"
+    DRAFT_NEW = "draft_new_form"
+    DRAFT_EDIT = "draft_edit_form"
+    DRAFT_PUBLISH = "draft_publish_form"
+    DRAFT_CHANGES = "draft_changes_form"
+    REVIEW = "crisis_review_form"
+
+
+MAX_ID = 2**63 - 1  # ids fit a 64-bit column: a 40-digit id is refused here, not by the database
+
+
+class Payload(Strict):
+    """What a button or form carries back; each action and form has its own shape."""
+
+
+class NoPayload(Payload):
+    pass
+
+
+class PageRef(Payload):
+    page: int = Field(ge=1, le=MAX_ID)
+
+
+class DraftRef(Payload):
+    draft: int = Field(ge=1, le=MAX_ID)
+
+
+class DraftReview(DraftRef):
+    """``seen``: the start of the hash of the text the reviewer was shown."""
+
+    seen: str = Field(default="", pattern=r"^[0-9a-f]{0,64}$")
+
+
+class DraftStage(DraftRef):
+    stage: str = Field(pattern=r"^[a-z]{1,20}$")
+
+
+class CrisisRef(Payload):
+    crisis: int = Field(ge=1, le=MAX_ID)
+
+
+class NewDraftContext(CrisisRef):
+    """The facts form of a new draft: for which crisis, framework, stage and language."""
+
+    scenario: str = Field(max_length=64)
+    stage: str = Field(max_length=20)
+    lang: str = Field(max_length=5)
+
+
+BUTTON_PAYLOADS: dict[Action, type[Payload]] = {
+    Action.PAGE_ACK: PageRef,
+    Action.DRAFT_EDIT: DraftRef,
+    Action.DRAFT_SUBMIT: DraftRef,
+    Action.DRAFT_STAGE: DraftStage,
+    Action.DRAFT_APPROVE: DraftReview,
+    Action.DRAFT_CHANGES: DraftReview,
+    Action.DRAFT_PUBLISH: DraftRef,
+    Action.REVIEW_OPEN: CrisisRef,
+}
+
+FORM_PAYLOADS: dict[FormKind, type[Payload]] = {
+    FormKind.DECLARE: NoPayload,
+    FormKind.DRAFT_NEW: NewDraftContext,
+    FormKind.DRAFT_EDIT: DraftRef,
+    FormKind.DRAFT_PUBLISH: DraftRef,
+    FormKind.DRAFT_CHANGES: DraftReview,
+    FormKind.REVIEW: CrisisRef,
+}
+
+P = TypeVar("P", bound=Payload)
+
+
+def encode(payload: Payload) -> str:
+    return payload.model_dump_json()
+
+
+def decode(expected: type[P], raw: str) -> P:
+    """The payload, or a polite refusal; never an exception a person would see as a crash."""
+    raw = raw.strip()
+    try:
+        if raw.startswith("{"):
+            return expected.model_validate_json(raw)
+        return expected.model_validate(_legacy(expected, raw))
+    except ValidationError:
+        raise UsageError(
+            "That button or form is out of date, so I could not tell what it was for.",
+            hint="Run the command again (for example /crisis status) to get fresh buttons.",
+        ) from None
+
+
+def _legacy(expected: type[Payload], raw: str) -> dict[str, str]:
+    """Buttons posted before payloads were JSON (``"12"``, ``"12:3fa9c2"``) still work after an
+    upgrade: a page card from the day before must still acknowledge."""
+    first, _, rest = raw.partition(":")
+    fields = list(expected.model_fields)
+    values = {fields[0]: first} if fields else {}
+    if rest and len(fields) > 1:
+        values[fields[1]] = rest
+    return values
+
+
+def action_payload(action: Action, raw: str) -> Payload:
+    return decode(BUTTON_PAYLOADS[action], raw)
+
+
+def form_payload(form: FormKind, raw: str) -> Payload:
+    return decode(FORM_PAYLOADS[form], raw)

@@ -1,0 +1,142 @@
+"""The crisis plan: people, chain of command, severities and scenarios, as validated data.
+
+The plan is the company's written crisis plan turned into a file that the bot can act on. The
+shapes live here; reading the file and checking every reference inside it (a role naming a
+person, a severity naming a role) is :mod:`bot.datafiles.plan`'s job, at start-up, so a typo
+shows up on a calm day rather than mid-crisis.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.model.base import Strict
+from bot.core.model.permissions import DEFAULT_RULES, Permission, Rule
+from bot.core.plan.playbook import Playbook
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+SEVERITY_ID = re.compile(r"^sev[1-9]$")
+
+
+class Person(Strict):
+    """Someone the plan can call on. At least one contact is required to reach them."""
+
+    name: str = Field(min_length=1)
+    title: str = ""
+    email: str | None = None
+    slack_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
+    teams_id: str | None = None
+
+
+class Group(Strict):
+    """A team of people that roles can name as a whole (a Slack user group, say)."""
+
+    name: str = Field(min_length=1)
+    members: list[Id] = Field(default_factory=list)
+    slack_usergroup: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
+
+
+class Role(Strict):
+    """A seat in the chain of command; ``people`` are in order: primary first, then backups."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    people: list[Id] = Field(default_factory=list)
+    groups: list[Id] = Field(default_factory=list)
+    # whose page an unacknowledged page climbs to once this role's people are exhausted
+    escalates_to: Id | None = None
+
+
+class SeverityLevel(Strict):
+    """How bad it is, and who that brings into the war room (``invite``) and pages (``page``)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    invite: list[Id] = Field(min_length=1)
+    page: list[Id] = Field(min_length=1)
+    # who approves public replies at this level; none: the social team's own call
+    approver: Id | None = None
+    # a page nobody acknowledges within this many minutes goes to the next person up
+    ack_timeout_minutes: int = Field(default=15, ge=1, le=1440)
+    # stakeholders expect a status update this often; none: no cadence at this level
+    update_every_minutes: int | None = Field(default=None, ge=5, le=10080)
+
+
+class Scenario(Strict):
+    """A common problem the team has planned for, with its playbook and usual severity."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    aliases: list[Id] = Field(default_factory=list)
+    playbook: str = Field(min_length=1)
+    default_severity: str
+    extra_roles: list[Id] = Field(default_factory=list)
+
+
+class WarRoomSettings(Strict):
+    prefix: str = Field(default="crisis", pattern=r"^[a-z0-9_-]{0,20}$")
+    private: bool = True
+
+
+class Plan(Strict):
+    """A whole crisis plan. Use :func:`load_plan`; it also checks every cross-reference."""
+
+    company: str = Field(min_length=1)
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    lead_role: Id
+    announcements_channel: str = Field(default="crisis-announcements", pattern=r"^[a-z0-9_-]{1,80}$")
+    war_room: WarRoomSettings = WarRoomSettings()
+    people: dict[Id, Person] = Field(min_length=1)
+    groups: dict[Id, Group] = Field(default_factory=dict)
+    roles: dict[Id, Role] = Field(min_length=1)
+    severities: dict[str, SeverityLevel] = Field(min_length=1)
+    scenarios: dict[Id, Scenario] = Field(min_length=1)
+    # who may change a crisis's course; a permission left out keeps its default (DEFAULT_RULES)
+    permissions: dict[Permission, Rule] = Field(default_factory=dict)
+
+    def severity_ids(self) -> list[str]:
+        """Severity ids from the most severe (sev1) to the least."""
+        return sorted(self.severities, key=severity_rank)
+
+    def rule(self, permission: Permission) -> Rule:
+        return self.permissions.get(permission, DEFAULT_RULES[permission])
+
+    def person_name(self, person_id: str) -> str:
+        """Pages and timelines outlive plan edits: someone removed since still has a name to show."""
+        person = self.people.get(person_id)
+        return person.name if person else person_id
+
+    def role_name(self, role_id: str) -> str:
+        role = self.roles.get(role_id)
+        return role.name if role else role_id
+
+    def scenario_name(self, scenario_id: str) -> str:
+        scenario = self.scenarios.get(scenario_id)
+        return scenario.name if scenario else scenario_id
+
+    def scenario_for(self, word: str) -> str | None:
+        """The scenario id that ``word`` names, by id or alias, case-insensitively."""
+        word = word.lower()
+        for sid, scenario in self.scenarios.items():
+            if word == sid or word in scenario.aliases:
+                return sid
+        return None
+
+
+def severity_rank(severity_id: str) -> int:
+    """1 for sev1 (the most severe); lower is worse."""
+    return int(severity_id[3:])
+
+
+class LoadedPlan(BaseModel):
+    """The plan and its playbooks, ready for use, and where they came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: Plan
+    playbooks: dict[str, Playbook]
+    path: Path

@@ -1,0 +1,1 @@
+"""Figures from the timeline, the post-incident export, and the cross-crisis report."""
