@@ -19,7 +19,6 @@ from bot.adapters.console.forms import Filling, prompt
 from bot.adapters.console.workspace import ConsoleWorkspace, Post
 from bot.core.messaging.message import Message, Paragraph, line
 from bot.core.model.crisis import Actor, Invocation
-from bot.core.plan.chain import invitees
 from bot.core.service import CrisisService
 
 WORKSPACE_HELP = """Workspace commands:
@@ -57,8 +56,7 @@ class ConsoleApp:
         for crisis in await self.service.crises(limit=200):
             if crisis.room is not None and crisis.room.name not in self.ws.channels:
                 channel = self.ws.add_channel(crisis.room.name, private=self.service.plan.war_room.private)
-                people = invitees(crisis.assignments)
-                channel.members.extend(p for p in people if p not in crisis.unreachable)
+                channel.members.extend(p for p in crisis.people if p not in crisis.unreachable)
 
     def prompt(self) -> str:
         return f"{self.session.person_id}@#{self.session.channel}> "

@@ -12,7 +12,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from bot.core.messaging import message as m
+import bot.core.messaging.message as m
 
 MENTION_STYLE = "bold cyan"
 ROOM_STYLE = "bold magenta"

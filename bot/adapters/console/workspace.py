@@ -7,6 +7,7 @@ pinned. The people are the plan's people, so a drill in the console uses the rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import count
@@ -15,12 +16,13 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.adapters.console import render
-from bot.core.crisis.rooms import is_valid
 from bot.core.messaging.message import Actions, Button, Message
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan
 from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
+
+_CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # Slack's rule, which the console plays
 
 
 @dataclass
@@ -94,7 +96,7 @@ class ConsoleChat:
         self.ws = workspace
 
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
-        if not is_valid(name, self.limits.room_name):
+        if not _CHANNEL_NAME.fullmatch(name) or len(name) > self.limits.room_name:
             raise ChatPlatformError(f"The workspace refused the channel name {name!r}.")
         if name in self.ws.channels:
             raise RoomNameTakenError(name)

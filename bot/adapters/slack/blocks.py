@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.messaging import message as m
+import bot.core.messaging.message as m
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

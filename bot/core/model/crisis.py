@@ -124,6 +124,11 @@ class Crisis(NewCrisis):
         return crisis_key(self.number)
 
     @property
+    def people(self) -> list[str]:
+        """Everyone holding a role in the crisis, once, in chain-of-command order."""
+        return list(dict.fromkeys(pid for a in self.assignments for pid in a.person_ids))
+
+    @property
     def unfinished_steps(self) -> list[Step]:
         return [s for s in self.steps if s.status is not StepStatus.DONE]
 

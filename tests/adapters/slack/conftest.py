@@ -75,6 +75,6 @@ async def rig(
     runner = await start_http(bolt, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
     async with aiohttp.ClientSession() as session:
-        yield SlackRig(fake, SlackClientSim(url, fake, session), core, chat, handlers, runner)
+        yield SlackRig(fake, SlackClientSim(url, fake, session, settle=handlers.drain), core, chat, handlers, runner)
     await handlers.drain()
     await runner.cleanup()

@@ -7,11 +7,10 @@ setting, like GovSlack would. Nothing inside crisisbot is replaced.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -57,16 +56,24 @@ def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) 
 
 @dataclass
 class SlackClientSim:
-    """Plays Slack's side: sends slash commands and interactions to the app."""
+    """Plays Slack's side: sends slash commands and interactions to the app.
+
+    ``settle`` (the app's drain) is awaited after each answer: a request returns once the app
+    has finished all the work it started, so a test checks exact outcomes instead of polling.
+    """
 
     app_url: str
     fake: FakeSlack
     session: aiohttp.ClientSession
+    settle: Callable[[], Awaitable[None]] | None = None
     sent: list[str] = field(default_factory=list)
 
     async def post(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
         async with self.session.post(self.app_url, data=body, headers=headers or sign(body)) as resp:
-            return resp.status, await resp.text()
+            answer = resp.status, await resp.text()
+        if self.settle is not None:
+            await self.settle()
+        return answer
 
     async def command(
         self, text: str, *, user: str = "U01AMELIE0", channel: str = "C0GENERAL", trigger: str | None = None
@@ -157,16 +164,11 @@ class SlackClientSim:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
 
-async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
-    """Wait for a lazy listener's effect: Slack-side work happens after the ack, by design."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
+def expect(check: Callable[[], Any]) -> Any:
+    """The value of ``check``, which must hold now: requests return once the app's work is done."""
+    value = check()
+    assert value, "expected the app to have done this by the time its work drained"
+    return value
 
 
 def texts(responses: list[Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.model.events import EventKind
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import eventually, texts
+from tests.adapters.slack.harness import expect, texts
 
 FACTS = (
     'customer_handle=@jane what_went_wrong="a cracked shade" next_update=17:00 '
@@ -19,7 +19,7 @@ SOFIA, MARCUS, JORDAN, AMELIE = "U01SOFIA00", "U01MARCUS0", "U01JORDAN0", "U01AM
 
 async def war_room(rig: SlackRig, severity: str) -> dict[str, Any]:
     _, _, url = await rig.slack.command(f"start complaint {severity} Cracked shades thread")
-    await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
+    expect(lambda: "declared." in texts(rig.fake.responses(url)))
     return next(c for c in rig.fake.channels.values() if c["name"].endswith("cracked-shades-thread"))
 
 
@@ -33,7 +33,7 @@ def buttons(responses: list[Any]) -> dict[str, str]:
 
 
 async def answered(rig: SlackRig, url: str) -> str:
-    await eventually(lambda: rig.fake.responses(url))
+    expect(lambda: rig.fake.responses(url))
     return texts(rig.fake.responses(url))
 
 
@@ -51,20 +51,18 @@ async def test_review_flow_with_the_right_role_and_one_approval(rig: SlackRig) -
     assert "Adapt the draft" in await answered(rig, submit_url), "nobody submits an unedited template"
 
     _, _, edit_url = await rig.slack.click("draft_edit", draft_id, user=SOFIA, channel=room["id"])
-    await eventually(lambda: rig.fake.count("views.open"))
+    expect(lambda: rig.fake.count("views.open"))
     view = rig.fake.calls("views.open")[-1].args["view"]
     assert view["callback_id"] == "draft_edit_form"
     edited = "@jane You're right, a cracked shade is not okay. I'm on it now: DM us your order? – Sofia"
     state = {"values": {"text": {"value": {"type": "plain_text_input", "value": edited}}}}
     await rig.slack.submit_view({**view, "id": "VEDIT1", "state": state}, user=SOFIA)
-    await eventually(lambda: any(r.get("replace_original") for r in rig.fake.responses(edit_url)))
+    expect(lambda: any(r.get("replace_original") for r in rig.fake.responses(edit_url)))
     assert "I'm on it now" in texts(rig.fake.responses(edit_url))
 
     _, _, submit_url = await rig.slack.click("draft_submit", draft_id, user=SOFIA, channel=room["id"])
     assert "with Crisis lead for review" in await answered(rig, submit_url)
-    review = await eventually(
-        lambda: next((m for m in rig.fake.messages[room["id"]] if "Review needed" in json.dumps(m)), None)
-    )
+    review = expect(lambda: next((m for m in rig.fake.messages[room["id"]] if "Review needed" in json.dumps(m)), None))
     assert review.get("thread_ts"), "reviews happen in the kickoff's thread"
     assert f"<@{AMELIE}>" in json.dumps(review)
     assert f"<@{MARCUS}>" in json.dumps(review)
@@ -88,7 +86,7 @@ async def test_review_flow_with_the_right_role_and_one_approval(rig: SlackRig) -
 async def test_missing_facts_open_a_form(rig: SlackRig) -> None:
     room = await war_room(rig, "sev3")
     await rig.slack.command("draft complaint apologize", user=SOFIA, channel=room["id"])
-    await eventually(lambda: rig.fake.count("views.open"))
+    expect(lambda: rig.fake.count("views.open"))
     view = rig.fake.calls("views.open")[-1].args["view"]
     assert view["callback_id"] == "draft_new_form"
     assert "var_customer_handle" in [b["block_id"] for b in view["blocks"]]

@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.model.actions import DraftRef
 from bot.core.model.clock import ManualClock
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import eventually, texts
+from tests.adapters.slack.harness import expect, texts
 
 GOLDEN = Path(__file__).parent / "golden" / "full_crisis.md"
 AMELIE, SOFIA, MARCUS, JORDAN = "U01AMELIE0", "U01SOFIA00", "U01MARCUS0", "U01JORDAN0"
@@ -23,7 +23,7 @@ FACTS = 'customer_handle=@jane what_went_wrong="a cracked shade" next_update=17:
 
 
 async def said(rig: SlackRig, url: str) -> str:
-    await eventually(lambda: rig.fake.responses(url))
+    expect(lambda: rig.fake.responses(url))
     return texts(rig.fake.responses(url))
 
 
@@ -39,7 +39,7 @@ def button_values(message: dict[str, Any], action_id: str) -> list[str]:
 
 async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> None:
     _, _, url = await rig.slack.command("start complaint sev3 Cracked shades on launch day", user=AMELIE)
-    await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
+    expect(lambda: "declared." in texts(rig.fake.responses(url)))
     room = next(c for c in rig.fake.channels.values() if c["name"].endswith("cracked-shades-on-launch-day"))
     room_id = room["id"]
 
@@ -72,7 +72,7 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
 
     clock.advance(minutes=3)
     _, _, draft_url = await rig.slack.command(f"draft {FACTS}", user=SOFIA, channel=room_id)
-    draft_button = button_values((await eventually(lambda: rig.fake.responses(draft_url)))[0], "draft_edit")[0]
+    draft_button = button_values((expect(lambda: rig.fake.responses(draft_url)))[0], "draft_edit")[0]
     draft_id = DraftRef.model_validate_json(draft_button).draft
     await rig.core.cases.drafts.edit(
         draft_id,
@@ -101,7 +101,7 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
         "resolve Every customer has a replacement", user=AMELIE, channel=room_id
     )
     assert "CRISIS-0001 is resolved" in await said(rig, resolve_url)
-    summary = await eventually(
+    summary = expect(
         lambda: next((m for m in rig.fake.messages[room_id] if "CRISIS-0001 resolved" in m.get("text", "")), None)
     )
     text = json.dumps(summary, ensure_ascii=False)
@@ -118,7 +118,7 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
         "1 draft: 1 published",
     ):
         assert figure in text, f"{figure!r} not in the summary"
-    await eventually(lambda: rig.fake.count("views.open") >= 1)  # the review form, right after resolving
+    expect(lambda: rig.fake.count("views.open") >= 1)  # the review form, right after resolving
 
     crisis = await rig.repo.get(1)
     assert crisis is not None
@@ -131,15 +131,15 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
 
 async def test_app_home_is_published_once_per_event(rig: SlackRig) -> None:
     _, _, url = await rig.slack.command("start troll Bots on the launch post", user=AMELIE)
-    await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
+    expect(lambda: "declared." in texts(rig.fake.responses(url)))
     event = {"type": "app_home_opened", "user": SOFIA, "channel": "D0SOFIA", "tab": "home"}
     assert await rig.slack.event(event, "Ev001") == 200
-    await eventually(lambda: rig.fake.count("views.publish"))
+    expect(lambda: rig.fake.count("views.publish"))
     view = rig.fake.calls("views.publish")[-1].args["view"]
     assert view["type"] == "home"
     assert "CRISIS-0001" in json.dumps(view)
     assert await rig.slack.event(event, "Ev001", retry=1) == 200  # Slack's retry of the same event
     _, _, resolve_url = await rig.slack.command("resolve quiet again", user=AMELIE)
-    await eventually(lambda: rig.fake.responses(resolve_url))
-    await eventually(lambda: rig.fake.count("views.publish") >= 2)
+    expect(lambda: rig.fake.responses(resolve_url))
+    expect(lambda: rig.fake.count("views.publish") >= 2)
     assert rig.fake.count("views.publish") == 2, "one publish for the event (not its retry), one refresh after resolve"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import eventually, texts
+from tests.adapters.slack.harness import expect, texts
 
 
 def filled(
@@ -27,7 +27,7 @@ async def open_form(rig: SlackRig) -> tuple[dict[str, Any], str]:
     status, ack, url = await rig.slack.command("start", trigger="trig.form.1")
     assert status == 200
     assert ack == ""
-    await eventually(lambda: rig.fake.count("views.open"))
+    expect(lambda: rig.fake.count("views.open"))
     [call] = rig.fake.calls("views.open")
     assert call.args["trigger_id"] == "trig.form.1"
     view: dict[str, Any] = call.args["view"]
@@ -42,7 +42,7 @@ async def test_form_declares_a_crisis_and_answers_in_the_conversation(rig: Slack
     status, ack = await rig.slack.submit_view(filled(view, title="Influencer video about broken lamp"))
     assert status == 200
     assert ack == ""
-    await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
+    expect(lambda: "declared." in texts(rig.fake.responses(url)))
     crisis = await rig.repo.get(1)
     assert crisis is not None
     assert crisis.severity_id == "sev2"
@@ -58,8 +58,8 @@ async def test_repeated_submission_declares_once(rig: SlackRig) -> None:
     submitted = filled(view, title="Double click")
     await rig.slack.submit_view(submitted)
     await rig.slack.submit_view(submitted)
-    await eventually(lambda: "declared." in texts(rig.fake.responses(url)))
-    await eventually(lambda: rig.fake.count("pins.add"))
+    expect(lambda: "declared." in texts(rig.fake.responses(url)))
+    expect(lambda: rig.fake.count("pins.add"))
     assert rig.fake.count("conversations.create") == 1
     assert len(await rig.repo.list_crises()) == 1
 
@@ -78,7 +78,7 @@ async def test_missing_title_is_shown_in_the_form(rig: SlackRig) -> None:
 async def test_expired_trigger_tells_the_user_the_one_line_form(rig: SlackRig) -> None:
     rig.fake.fail_next("views.open", error="expired_trigger_id")
     _, _, url = await rig.slack.command("start")
-    await eventually(lambda: rig.fake.responses(url))
+    expect(lambda: rig.fake.responses(url))
     reply = texts(rig.fake.responses(url))
     assert "I could not open the form (expired_trigger_id)" in reply
     assert "/crisis start complaint sev3" in reply
@@ -88,4 +88,4 @@ async def test_form_without_response_url_answers_by_dm(rig: SlackRig) -> None:
     view, _ = await open_form(rig)
     view = {**view, "private_metadata": "{}"}
     await rig.slack.submit_view(filled(view, title="Answer by DM"))
-    await eventually(lambda: any(c.args.get("channel") == "U01AMELIE0" for c in rig.fake.calls("chat.postMessage")))
+    expect(lambda: any(c.args.get("channel") == "U01AMELIE0" for c in rig.fake.calls("chat.postMessage")))

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import ANNOUNCE, eventually, sign, texts
+from tests.adapters.slack.harness import ANNOUNCE, expect, sign, texts
 
 TITLE = "Delivery delays flood our mentions"
 
@@ -32,7 +32,7 @@ def formatted_strings(value: Any) -> list[str]:
 
 
 async def declared(rig: SlackRig, response_url: str) -> str:
-    await eventually(lambda: "declared." in texts(rig.fake.responses(response_url)))
+    expect(lambda: "declared." in texts(rig.fake.responses(response_url)))
     return texts(rig.fake.responses(response_url))
 
 
@@ -125,7 +125,7 @@ async def test_a_failure_that_outlasts_retries_is_reported_and_recorded(rig: Sla
     reply = await declared(rig, url)
     assert "Pin the kickoff message failed: Slack could not pin the kickoff message: restricted_action." in reply
     _, _, status_url = await rig.slack.command("status CRISIS-0001")
-    await eventually(lambda: rig.fake.responses(status_url))
+    expect(lambda: rig.fake.responses(status_url))
     assert "Pin the kickoff message: failed" in texts(rig.fake.responses(status_url))
 
 
@@ -171,15 +171,15 @@ async def test_status_list_resolve_and_help_in_slack(rig: SlackRig) -> None:
     assert room is not None
 
     _, _, status_url = await rig.slack.command("status", channel=room["id"])
-    await eventually(lambda: rig.fake.responses(status_url))
+    expect(lambda: rig.fake.responses(status_url))
     assert "CRISIS-0001: Bot swarm" in texts(rig.fake.responses(status_url))
 
     _, _, list_url = await rig.slack.command("list")
-    await eventually(lambda: rig.fake.responses(list_url))
+    expect(lambda: rig.fake.responses(list_url))
     assert "CRISIS-0001" in texts(rig.fake.responses(list_url))
 
     _, _, resolve_url = await rig.slack.command("resolve Accounts reported and blocked", channel=room["id"])
-    await eventually(lambda: rig.fake.responses(resolve_url))
+    expect(lambda: rig.fake.responses(resolve_url))
     assert "CRISIS-0001 is resolved" in texts(rig.fake.responses(resolve_url))
     assert any("resolved" in c.args.get("text", "") for c in rig.fake.calls("chat.postMessage"))
 
@@ -254,7 +254,7 @@ async def test_an_unexpected_failure_still_gets_an_answer(rig: SlackRig, sqlite_
     with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:  # a real fault, not a stand-in
         db.execute("DROP TABLE timeline_event")
     _, _, status_url = await rig.slack.command("status")
-    await eventually(lambda: rig.fake.responses(status_url))
+    expect(lambda: rig.fake.responses(status_url))
     reply = texts(rig.fake.responses(status_url))
     assert "Something went wrong on my side" in reply
     assert "/crisis status" in reply
@@ -268,15 +268,15 @@ async def test_escalate_ack_and_lead_with_a_real_mention(rig: SlackRig) -> None:
     page_cards = [m for m in posted(rig, room["id"]) if "page_ack" in json.dumps(m.get("blocks"))]
     page_ids = [e["value"] for m in page_cards for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
     _, _, ack_url = await rig.slack.click("page_ack", page_ids[0], user="U01AMELIE0", channel=room["id"])
-    await eventually(lambda: rig.fake.responses(ack_url))
+    expect(lambda: rig.fake.responses(ack_url))
     assert "Thanks Amélie Laurent: acknowledged" in texts(rig.fake.responses(ack_url))
 
     _, _, esc_url = await rig.slack.command("escalate Journalist called", user="U01JORDAN0", channel=room["id"])
-    await eventually(lambda: rig.fake.responses(esc_url))
+    expect(lambda: rig.fake.responses(esc_url))
     assert "SEV3 → SEV2: Journalist called" in texts(rig.fake.responses(esc_url))
     assert "U01NADIA00" in room["members"], "press joins at sev2"
 
     # Slack sends a real mention as <@U...|name> because the manifest sets should_escape
     _, _, lead_url = await rig.slack.command("lead <@U01MARCUS0|marcus>", channel=room["id"])
-    await eventually(lambda: rig.fake.responses(lead_url))
+    expect(lambda: rig.fake.responses(lead_url))
     assert "Marcus Reid now leads CRISIS-0001" in texts(rig.fake.responses(lead_url))
