@@ -32,7 +32,8 @@ from bot.core.model.clock import SystemClock
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import ChatPort, Clock, DraftRenderer
-from bot.core.service import CrisisService, UseCases
+from bot.core.service import CrisisService
+from bot.core.usecases import UseCases
 from bot.datafiles.plan import load_plan
 from bot.datafiles.yaml import DataIssue
 from bot.frameworks import load_library
@@ -151,7 +152,7 @@ def build_core(
         drafts=DraftService(plan, store.crises, store.drafts, chat, clock, renderer, timeline),
         resolver=Resolver(plan, store.crises, store.drafts, clock, timeline, broadcast, paging, access),
     )
-    service = CrisisService(loaded, store.crises, store.drafts, chat, clock, cases)
+    service = CrisisService(loaded, store.crises, chat, clock, cases)
     chores = {"overdue update reminders": updates.remind_overdue, "unfinished declarations": service.resume_unfinished}
     scheduler = Scheduler(paging, store.pages, clock, replica, chores)
     return Core(service, scheduler, cases, store, chat, clock, replica)

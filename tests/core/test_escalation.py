@@ -215,8 +215,12 @@ async def test_two_replicas_fire_each_timer_exactly_once(
     try:
         rigs = [Rig(loaded_plan, engine, clock, renderer) for engine in engines]
         crises = 60
-        for i in range(crises):
-            await rigs[0].service.start(StartCommand("troll", "sev4", f"Storm {i}"), rigs[0].who("amelie"))
+        await asyncio.gather(
+            *(
+                rigs[0].service.start(StartCommand("troll", "sev4", f"Storm {i}"), rigs[0].who("amelie"))
+                for i in range(crises)
+            )
+        )
         schedulers = [rigs[0].scheduler(rigs[0].replica("a")), rigs[1].scheduler(rigs[1].replica("b"))]
         clock.advance(minutes=61)
         # at most 6 pages a tick and 6 ticks each: neither replica can do all 60 alone

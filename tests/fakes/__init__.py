@@ -2,5 +2,6 @@
 
 from tests.fakes.slack_api import Call, FakeSlack, ThreadedFakeSlack
 from tests.fakes.slack_state import SlackError, Workspace
+from tests.fakes.waits import record
 
-__all__ = ["Call", "FakeSlack", "SlackError", "ThreadedFakeSlack", "Workspace"]
+__all__ = ["Call", "FakeSlack", "SlackError", "ThreadedFakeSlack", "Workspace", "record"]

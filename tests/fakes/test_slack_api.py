@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import FakeSlack, ThreadedFakeSlack
+from bot.adapters.slack.retries import BackoffServerErrorRetry, BoundedRateLimitRetry
+from tests.fakes import FakeSlack, ThreadedFakeSlack, record
 
 TOKEN = "xoxb-valid"
 
@@ -156,11 +156,12 @@ async def test_rate_limit_surfaces_then_retries(fake: FakeSlack, client: AsyncWe
     assert err.response["error"] == "ratelimited"
 
     fake.fail_next("conversations.create", status=429, retry_after=1)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
-    started = time.monotonic()
+    waits: list[float] = []
+    client.retry_handlers.append(BoundedRateLimitRetry(max_retry_count=1, sleep=record(waits)))
     resp = await client.conversations_create(name="limited")
     assert resp["channel"]["name"] == "limited"
-    assert time.monotonic() - started >= 0.9
+    assert len(waits) == 1
+    assert 1.0 <= waits[0] <= 1.25, "Slack's Retry-After, plus a little jitter"
     assert fake.count("conversations.create") == 3
 
 
@@ -169,9 +170,12 @@ async def test_server_error_once_then_success(fake: FakeSlack, client: AsyncWebC
     err = await error_of(client.auth_test())
     assert err.response.status_code == 500
     fake.fail_next("auth.test", status=500)
-    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=1))
+    waits: list[float] = []
+    client.retry_handlers.append(BackoffServerErrorRetry(max_retry_count=1, sleep=record(waits)))
     assert (await client.auth_test())["ok"]
     assert fake.count("auth.test") == 3
+    assert len(waits) == 1
+    assert 0.0 < waits[0] <= 10.0
 
 
 async def test_fail_next_with_slack_error(fake: FakeSlack, client: AsyncWebClient) -> None:

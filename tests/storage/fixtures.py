@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -92,11 +93,21 @@ def pg_url(pg_session_url: str) -> str:
     return pg_session_url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated for the session; each test gets a copy, which is ten times faster
+    than running the migrations again (``tests/storage/test_migrations.py`` still runs them)."""
+    path = tmp_path_factory.mktemp("template") / "data" / "crisisbot.db"  # 'data' is made by upgrade
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'data' / 'crisisbot.db'}"  # 'data' does not exist yet: upgrade makes it
-    upgrade(url)
-    return url
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "data" / "crisisbot.db"
+    path.parent.mkdir()
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

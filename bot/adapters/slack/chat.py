@@ -17,15 +17,10 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import BlockRenderer, cut, escape
+from bot.adapters.slack.retries import Sleep, retry_handlers
 from bot.core.messaging.message import Message
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
@@ -47,19 +42,12 @@ REASONS = {
 }
 
 
-def retry_handlers(rate_limit_retries: int = 3, server_error_retries: int = 2) -> list[AsyncRetryHandler]:
-    """slack_sdk only retries connection errors by default; a crisis must survive a 429 burst."""
-    return [
-        AsyncConnectionErrorRetryHandler(),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-        AsyncServerErrorRetryHandler(max_retry_count=server_error_retries),
-    ]
-
-
-def make_client(token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def make_client(
+    token: str, base_url: str, session: aiohttp.ClientSession | None = None, sleep: Sleep = asyncio.sleep
+) -> AsyncWebClient:
     """``session``: one kept-alive HTTP session, so calls on the declare path skip the TCP and TLS
     handshakes. Bolt's own client must stay session-less: Bolt copies it for every lazy listener."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), session=session)
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(sleep=sleep), session=session)
 
 
 def slack_error(exc: SlackApiError) -> str:

@@ -19,7 +19,7 @@ from bot.frameworks import JinjaDraftRenderer
 from bot.storage.engine import create_async_db_engine
 from bot.storage.repository import SqlCrisisRepository
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
-from tests.fakes import FakeSlack
+from tests.fakes import FakeSlack, record
 
 
 @dataclass
@@ -30,6 +30,7 @@ class SlackRig:
     chat: SlackChat
     handlers: SlackHandlers
     runner: web.AppRunner
+    waits: list[float]  # what the retry handlers waited (recorded, not slept)
 
     @property
     def service(self) -> CrisisService:
@@ -69,12 +70,14 @@ async def store(sqlite_url: str) -> AsyncIterator[Storage]:
 async def rig(
     fake: FakeSlack, loaded_plan: LoadedPlan, store: Storage, clock: ManualClock, renderer: JinjaDraftRenderer
 ) -> AsyncIterator[SlackRig]:
-    chat = SlackChat(make_client(BOT_TOKEN, fake.base_url), loaded_plan.plan)
+    waits: list[float] = []
+    chat = SlackChat(make_client(BOT_TOKEN, fake.base_url, sleep=record(waits)), loaded_plan.plan)
     core = build_core(loaded_plan, store, chat, renderer, clock)
     bolt, handlers = build_app(core.service, chat, SIGNING_SECRET, store.events, clock)
     runner = await start_http(bolt, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{bound_port(runner)}/slack/events"
     async with aiohttp.ClientSession() as session:
-        yield SlackRig(fake, SlackClientSim(url, fake, session, settle=handlers.drain), core, chat, handlers, runner)
+        sim = SlackClientSim(url, fake, session, settle=handlers.drain)
+        yield SlackRig(fake, sim, core, chat, handlers, runner, waits)
     await handlers.drain()
     await runner.cleanup()

@@ -111,6 +111,7 @@ async def test_rate_limit_and_server_error_during_start_are_retried(rig: SlackRi
     reply = await declared(rig, url)
     assert "failed" not in reply
     assert rig.fake.count("conversations.create") == 2
+    assert any(1.0 <= w <= 1.25 for w in rig.waits), "waited Slack's Retry-After (recorded, not slept)"
     room = room_named(rig, "spam-wave")
     assert room is not None
     assert rig.fake.pins[room["id"]]

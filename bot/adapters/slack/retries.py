@@ -1,0 +1,83 @@
+"""Retries for the Slack Web API: what slack_sdk's handlers do, with the waits bounded.
+
+slack_sdk only retries connection errors by default; a crisis must survive a 429 burst and a
+flaky proxy. Slack's Retry-After is honoured, capped, so a declaration never sits minutes
+behind one call; ``sleep`` is how the handlers wait (tests record the wait instead of spending it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+Sleep = Callable[[float], Awaitable[None]]
+MAX_RETRY_WAIT = 10.0  # seconds: a declaration must not sit minutes behind one rate-limited call
+
+
+class BoundedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """Slack's Retry-After, honoured but capped, with a little jitter so replicas do not retry
+    in step. ``sleep`` is how it waits (tests record the wait instead of spending it)."""
+
+    def __init__(self, max_retry_count: int, max_wait: float = MAX_RETRY_WAIT, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a 429 without a response")
+        state.next_attempt_requested = True
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        raw = header[0] if isinstance(header, list) and header else header
+        asked = float(raw) if isinstance(raw, str) and raw.strip().isdigit() else 1.0
+        await self.sleep(min(asked, self.max_wait) + random.uniform(0, 0.25))
+        state.increment_current_attempt()
+
+
+class BackoffServerErrorRetry(AsyncServerErrorRetryHandler):
+    """Slack's 500 and 503, retried after a short exponential backoff (waited through ``sleep``)."""
+
+    def __init__(self, max_retry_count: int, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await self.sleep(min(self.interval_calculator.calculate_sleep_duration(state.current_attempt), MAX_RETRY_WAIT))
+        state.increment_current_attempt()
+
+
+def retry_handlers(
+    rate_limit_retries: int = 3, server_error_retries: int = 2, sleep: Sleep = asyncio.sleep
+) -> list[AsyncRetryHandler]:
+    """slack_sdk only retries connection errors by default; a crisis must survive a 429 burst."""
+    return [
+        AsyncConnectionErrorRetryHandler(),
+        BoundedRateLimitRetry(rate_limit_retries, sleep=sleep),
+        BackoffServerErrorRetry(server_error_retries, sleep=sleep),
+    ]

@@ -1,0 +1,217 @@
+"""Routing: which use case a command, a button or a form runs, and which message it answers with.
+
+The door (:mod:`bot.core.service`) guards and times; this module decides. A new command is parsed
+in :mod:`bot.core.commands` and routed in :meth:`Dispatcher.command`; a new button gets its
+``Action`` and payload in :mod:`bot.core.model.actions` and a case in :meth:`Dispatcher.press`;
+a new form is built in :mod:`bot.core.messaging.forms` and handled in :meth:`Dispatcher.submit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.core.commands import (
+    AckCommand,
+    Command,
+    DraftCommand,
+    ExportCommand,
+    HelpCommand,
+    LeadCommand,
+    ListCommand,
+    NoteCommand,
+    ResolveCommand,
+    ReviewCommand,
+    SeverityChangeCommand,
+    StartCommand,
+    StatusCommand,
+)
+from bot.core.crisis.declare import Progress
+from bot.core.drafts.frameworks import MissingVariablesError
+from bot.core.messaging import crisis as views
+from bot.core.messaging import forms
+from bot.core.messaging.message import Form, Message
+from bot.core.messaging.text import error, notice
+from bot.core.model.actions import (
+    Action,
+    CrisisRef,
+    DraftRef,
+    DraftReview,
+    DraftStage,
+    FormKind,
+    NewDraftContext,
+    PageRef,
+    action_payload,
+    form_payload,
+)
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
+from bot.core.model.errors import UsageError
+from bot.core.plan.model import Plan
+from bot.core.ports import ChatPort, Clock, CrisisRepository
+from bot.core.reports import export
+from bot.core.usecases import UseCases
+
+
+class Dispatcher:
+    def __init__(self, plan: Plan, crises: CrisisRepository, chat: ChatPort, clock: Clock, cases: UseCases) -> None:
+        self.plan = plan
+        self._crises = crises
+        self._chat = chat
+        self._clock = clock
+        self._cases = cases
+
+    async def find(self, number: int | None, channel_id: str | None, war_room_only: bool = False) -> Crisis:
+        return await self._cases.lookup.find(number, channel_id, war_room_only)
+
+    async def resolve(self, cmd: ResolveCommand, inv: Invocation) -> Crisis:
+        crisis = await self.find(cmd.number, inv.channel_id)
+        return await self._cases.resolver.resolve(crisis, cmd, inv.actor)
+
+    async def command(self, cmd: Command, inv: Invocation, progress: Progress | None) -> Message:
+        cases, actor, here = self._cases, inv.actor, inv.channel_id
+        match cmd:
+            case StartCommand(title=None):
+                # no title: ask for everything in a form where the platform has one
+                scenario = cmd.scenario_id if cmd.scenario_id != "other" else None
+                reply = error(
+                    UsageError(
+                        "Give the crisis a short title: `/crisis start [scenario] [sev1..sev4] <title>`.",
+                        hint="Example: /crisis start complaint sev3 Delivery delays flood our mentions",
+                    )
+                )
+                return _with_form(reply, forms.declare(self.plan, scenario, cmd.severity_id))
+            case StartCommand():
+                return views.started_reply(self.plan, await self._cases.declarer.declare(cmd, actor, progress))
+            case StatusCommand(number=number):
+                crisis = await self.find(number, here)
+                events = await cases.timeline.events(crisis.number)
+                return views.status(self.plan, crisis, events, self._clock.now())
+            case ListCommand(which=which):
+                status = None if which == "all" else CrisisStatus(which)
+                return views.crisis_list(await self._crises.list_crises(status), which, self._clock.now())
+            case ResolveCommand():
+                crisis = await self.resolve(cmd, inv)
+                prompt = views.review_prompt(crisis, intro=f"{crisis.key} is resolved; the summary is posted.")
+                return _with_form(prompt, forms.review(crisis.number, offered=True))
+            case ReviewCommand(number=number):
+                crisis = await self.find(number, here)
+                return _with_form(views.review_prompt(crisis), forms.review(crisis.number, offered=True))
+            case HelpCommand(topic=topic):
+                return views.help_message(self.plan, topic)
+            case DraftCommand():
+                crisis = await self.find(None, here)
+                try:
+                    return await cases.drafts.create(cmd, crisis, actor)
+                except MissingVariablesError as missing:
+                    return _with_form(error(missing), self._facts_form(cmd, crisis))
+            case SeverityChangeCommand():
+                crisis = await self.find(cmd.number, here, war_room_only=True)
+                return await cases.severity.change_severity(cmd, crisis, actor)
+            case AckCommand(number=number, everything=everything):
+                return await cases.paging.acknowledge(await self.find(number, here), actor, everything=everything)
+            case LeadCommand():
+                return await cases.severity.hand_over(cmd, await self.find(cmd.number, here), actor)
+            case NoteCommand(text=text, update=True):
+                return await cases.updates.status_update(await self.find(None, here), actor, text)
+            case NoteCommand(text=text):
+                return await cases.updates.note(await self.find(None, here), actor, text)
+            case ExportCommand(number=number):
+                return await self._post_export(await self.find(number, here))
+        raise UsageError("I don't know that command.", hint="Type /crisis help.")
+
+    def _facts_form(self, cmd: DraftCommand, crisis: Crisis) -> Form:
+        drafts = self._cases.drafts
+        scenario = drafts.framework_for(cmd.scenario_id or crisis.scenario_id)
+        lang = cmd.lang or self.plan.language
+        context = NewDraftContext(crisis=crisis.number, scenario=scenario, stage=cmd.stage, lang=lang)
+        return forms.new_draft(drafts.framework(scenario), context, dict(cmd.values))
+
+    async def export(self, crisis: Crisis, fmt: str) -> str:
+        """The post-incident report, Markdown or JSON, with everything on record."""
+        events = await self._cases.timeline.events(crisis.number)
+        drafts = await self._cases.drafts.drafts.drafts_of(crisis.number)
+        return export.render(self.plan, crisis, events, drafts, fmt, crisis.review)
+
+    async def _post_export(self, crisis: Crisis) -> Message:
+        """The report goes in the war room's thread, where the team reviews it together."""
+        report = views.export_message(await self.export(crisis, "md"))
+        if crisis.room is None:
+            return report
+        await self._chat.post(crisis.room.id, report, thread_id=crisis.kickoff_message_id)
+        return notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
+
+    async def press(self, action_id: str, value: str, actor: Actor) -> Message:
+        try:
+            action = Action(action_id)
+        except ValueError:
+            raise UsageError("That button is not known here.", hint="Type /crisis help.") from None
+        payload = action_payload(action, value)
+        drafts = self._cases.drafts
+        match action, payload:
+            case Action.PAGE_ACK, PageRef(page=page):
+                return await self._cases.paging.acknowledge_page(page, actor)
+            case Action.DRAFT_SUBMIT, DraftRef(draft=draft_id):
+                return await drafts.submit(draft_id, actor)
+            case Action.DRAFT_APPROVE, DraftReview(draft=draft_id, seen=seen):
+                return await drafts.decide(draft_id, actor, approve=True, seen_hash=seen or None)
+            case Action.DRAFT_STAGE, DraftStage(draft=draft_id, stage=stage):
+                return await drafts.another_stage(draft_id, stage, actor)
+            case Action.DRAFT_EDIT, DraftRef(draft=draft_id):
+                draft, _ = await drafts.get(draft_id, active=True)
+                return _asking(forms.edit_draft(draft, drafts.framework(draft.scenario)))
+            case Action.DRAFT_CHANGES, DraftReview():
+                return _asking(forms.request_changes(payload))
+            case Action.DRAFT_PUBLISH, DraftRef(draft=draft_id):
+                await drafts.get(draft_id)
+                return _asking(forms.publish(draft_id))
+            case Action.REVIEW_OPEN, CrisisRef(crisis=number):
+                crisis = await self.find(number, None)
+                return _asking(forms.review(crisis.number))
+        raise UsageError("That button is not known here.", hint="Type /crisis help.")
+
+    async def submit(
+        self,
+        kind_name: str,
+        raw: str,
+        values: Mapping[str, str],
+        actor: Actor,
+        progress: Progress | None,
+        request_key: str | None,
+    ) -> Message:
+        try:
+            kind = FormKind(kind_name)
+        except ValueError:
+            raise UsageError("That form is not known here.", hint="Type /crisis help.") from None
+        payload = form_payload(kind, raw)
+        drafts = self._cases.drafts
+        match kind, payload:
+            case FormKind.DECLARE, _:
+                command, problems = forms.read_declare(self.plan, values)
+                if command is None:
+                    raise UsageError("The form is not complete.", hint="\n".join(problems.values()))
+                crisis = await self._cases.declarer.declare(command, actor, progress, request_key)
+                return views.started_reply(self.plan, crisis)
+            case FormKind.DRAFT_NEW, NewDraftContext(crisis=number, scenario=scenario, stage=stage, lang=lang):
+                facts = tuple(forms.variable_values(values).items())
+                crisis = await self.find(number, None)
+                return await drafts.create(DraftCommand(scenario, stage, lang, facts), crisis, actor)
+            case FormKind.DRAFT_EDIT, DraftRef(draft=draft_id):
+                text = values.get("text")
+                return await drafts.edit(draft_id, actor, text, forms.variable_values(values))
+            case FormKind.DRAFT_PUBLISH, DraftRef(draft=draft_id):
+                return await drafts.publish(draft_id, actor, (values.get("url") or "").strip() or None)
+            case FormKind.DRAFT_CHANGES, DraftReview(draft=draft_id, seen=seen):
+                note = (values.get("note") or "").strip()
+                return await drafts.decide(draft_id, actor, approve=False, note=note, seen_hash=seen or None)
+            case FormKind.REVIEW, CrisisRef(crisis=number):
+                crisis = await self.find(number, None)
+                return await self._cases.updates.save_review(crisis, actor, values)
+        raise UsageError("That form is not known here.", hint="Type /crisis help.")
+
+
+def _with_form(message: Message, form: Form) -> Message:
+    return Message(summary=message.summary, blocks=message.blocks, mentions=message.mentions, form=form)
+
+
+def _asking(form: Form) -> Message:
+    """The answer to a button that asks first: the form, and a line for where none can open."""
+    return _with_form(notice(f"{form.title}: fill in the form that opened."), form)
