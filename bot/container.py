@@ -19,6 +19,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.core.context import Context
 from bot.core.crisis.broadcast import Broadcast
 from bot.core.crisis.declare import Declarer
 from bot.core.crisis.lookup import Lookup
@@ -136,21 +137,20 @@ def build_core(
     """``replica`` names this process in leases, so replicas can tell whose unfinished work is whose."""
     clock = clock or SystemClock()
     replica = replica or f"crisisbot-{uuid.uuid4().hex[:12]}"
-    plan = loaded.plan
-    access = Access(plan)
     timeline = Timeline(store.crises, clock)
-    broadcast = Broadcast(plan, chat, timeline)
-    paging = PagingService(plan, store.crises, store.pages, chat, clock, timeline, access)
-    updates = Updates(plan, store.crises, chat, clock, timeline, broadcast)
+    ctx = Context(loaded, store.crises, chat, clock, timeline, Access(loaded.plan))
+    broadcast = Broadcast(ctx)
+    paging = PagingService(ctx, store.pages)
+    updates = Updates(ctx, broadcast)
     cases = UseCases(
         lookup=Lookup(store.crises),
         timeline=timeline,
-        declarer=Declarer(loaded, store.crises, chat, clock, timeline, paging, replica),
+        declarer=Declarer(ctx, paging, replica),
         updates=updates,
         paging=paging,
-        severity=SeverityService(plan, store.crises, chat, clock, timeline, broadcast, paging, access),
-        drafts=DraftService(plan, store.crises, store.drafts, chat, clock, renderer, timeline),
-        resolver=Resolver(plan, store.crises, store.drafts, clock, timeline, broadcast, paging, access),
+        severity=SeverityService(ctx, broadcast, paging),
+        drafts=DraftService(ctx, store.drafts, renderer),
+        resolver=Resolver(ctx, store.drafts, broadcast, paging),
     )
     service = CrisisService(loaded, store.crises, chat, clock, cases)
     chores = {"overdue update reminders": updates.remind_overdue, "unfinished declarations": service.resume_unfinished}

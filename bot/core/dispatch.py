@@ -40,8 +40,8 @@ from bot.core.model.actions import (
     FormKind,
     NewDraftContext,
     PageRef,
-    action_payload,
-    form_payload,
+    pressed,
+    submitted,
 )
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
 from bot.core.model.errors import UsageError
@@ -140,11 +140,7 @@ class Dispatcher:
         return notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
 
     async def press(self, action_id: str, value: str, actor: Actor) -> Message:
-        try:
-            action = Action(action_id)
-        except ValueError:
-            raise UsageError("That button is not known here.", hint="Type /crisis help.") from None
-        payload = action_payload(action, value)
+        action, payload = pressed(action_id, value)
         drafts = self._cases.drafts
         match action, payload:
             case Action.PAGE_ACK, PageRef(page=page):
@@ -177,11 +173,7 @@ class Dispatcher:
         progress: Progress | None,
         request_key: str | None,
     ) -> Message:
-        try:
-            kind = FormKind(kind_name)
-        except ValueError:
-            raise UsageError("That form is not known here.", hint="Type /crisis help.") from None
-        payload = form_payload(kind, raw)
+        kind, payload = submitted(kind_name, raw)
         drafts = self._cases.drafts
         match kind, payload:
             case FormKind.DECLARE, _:

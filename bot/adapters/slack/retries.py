@@ -25,14 +25,13 @@ Sleep = Callable[[float], Awaitable[None]]
 MAX_RETRY_WAIT = 10.0  # seconds: a declaration must not sit minutes behind one rate-limited call
 
 
-class BoundedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
-    """Slack's Retry-After, honoured but capped, with a little jitter so replicas do not retry
-    in step. ``sleep`` is how it waits (tests record the wait instead of spending it)."""
+class _WaitBounded(AsyncRetryHandler):
+    """Waits through ``sleep``, at most ``MAX_RETRY_WAIT``; subclasses say how long to wait."""
 
-    def __init__(self, max_retry_count: int, max_wait: float = MAX_RETRY_WAIT, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-        self.sleep = sleep
+    sleep: Sleep
+
+    def _wait(self, state: RetryState, response: HttpResponse | None) -> float:
+        raise NotImplementedError
 
     async def prepare_for_next_attempt_async(
         self,
@@ -42,34 +41,36 @@ class BoundedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is None:
-            raise error or RuntimeError("a 429 without a response")
         state.next_attempt_requested = True
-        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
-        raw = header[0] if isinstance(header, list) and header else header
-        asked = float(raw) if isinstance(raw, str) and raw.strip().isdigit() else 1.0
-        await self.sleep(min(asked, self.max_wait) + random.uniform(0, 0.25))
+        await self.sleep(min(self._wait(state, response), MAX_RETRY_WAIT))
         state.increment_current_attempt()
 
 
-class BackoffServerErrorRetry(AsyncServerErrorRetryHandler):
-    """Slack's 500 and 503, retried after a short exponential backoff (waited through ``sleep``)."""
+class BoundedRateLimitRetry(_WaitBounded, AsyncRateLimitErrorRetryHandler):
+    """Slack's Retry-After, honoured but capped, with a little jitter so replicas do not retry
+    in step."""
 
     def __init__(self, max_retry_count: int, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
+        AsyncRateLimitErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
         self.sleep = sleep
 
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        await self.sleep(min(self.interval_calculator.calculate_sleep_duration(state.current_attempt), MAX_RETRY_WAIT))
-        state.increment_current_attempt()
+    def _wait(self, state: RetryState, response: HttpResponse | None) -> float:
+        headers = response.headers if response is not None else {}
+        header = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        raw = header[0] if isinstance(header, list) and header else header
+        asked = float(raw) if isinstance(raw, str) and raw.strip().isdigit() else 1.0
+        return asked + random.uniform(0, 0.25)
+
+
+class BackoffServerErrorRetry(_WaitBounded, AsyncServerErrorRetryHandler):
+    """Slack's 500 and 503, retried after a short exponential backoff."""
+
+    def __init__(self, max_retry_count: int, sleep: Sleep = asyncio.sleep) -> None:
+        AsyncServerErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def _wait(self, state: RetryState, response: HttpResponse | None) -> float:
+        return self.interval_calculator.calculate_sleep_duration(state.current_attempt)
 
 
 def retry_handlers(

@@ -10,23 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.core.crisis.timeline import Timeline
+from bot.core.context import UseCase
 from bot.core.messaging.message import Message
 from bot.core.model.crisis import Crisis
 from bot.core.model.errors import ChatPlatformError
 from bot.core.model.events import EventKind
-from bot.core.plan.model import Plan
-from bot.core.ports import ChatPort
 
 log = logging.getLogger(__name__)
 
 
-class Broadcast:
-    def __init__(self, plan: Plan, chat: ChatPort, timeline: Timeline) -> None:
-        self.plan = plan
-        self.chat = chat
-        self.timeline = timeline
-
+class Broadcast(UseCase):
     async def send(self, crisis: Crisis, message: Message) -> None:
         posts = [self.chat.announce(self.plan.announcements_channel, message)]
         if crisis.room is not None:

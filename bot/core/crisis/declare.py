@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.commands import StartCommand
+from bot.core.context import Context, UseCase
 from bot.core.crisis import rooms
-from bot.core.crisis.timeline import Timeline
 from bot.core.crisis.updates import next_update_due
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging import crisis as views
@@ -35,8 +35,7 @@ from bot.core.model.errors import (
 )
 from bot.core.model.events import Declared, EventKind, Invited
 from bot.core.plan import chain
-from bot.core.plan.model import LoadedPlan
-from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PostedMessage
+from bot.core.ports import Member, PostedMessage
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Message], Awaitable[None]]
@@ -53,23 +52,9 @@ START_STEPS = (
 )
 
 
-class Declarer:
-    def __init__(
-        self,
-        loaded: LoadedPlan,
-        crises: CrisisRepository,
-        chat: ChatPort,
-        clock: Clock,
-        timeline: Timeline,
-        paging: PagingService,
-        replica: str,
-    ) -> None:
-        self.loaded = loaded
-        self.plan = loaded.plan
-        self.crises = crises
-        self.chat = chat
-        self.clock = clock
-        self.timeline = timeline
+class Declarer(UseCase):
+    def __init__(self, ctx: Context, paging: PagingService, replica: str) -> None:
+        super().__init__(ctx)
         self.paging = paging
         # names this process in leases, so replicas can tell whose unfinished work is whose
         self.replica = replica

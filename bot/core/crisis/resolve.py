@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 from bot.core.commands import ResolveCommand
+from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
-from bot.core.crisis.timeline import Timeline
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging.reports import summary_message
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ConflictError
 from bot.core.model.events import EventKind
 from bot.core.model.permissions import Permission
-from bot.core.plan.access import Access
-from bot.core.plan.model import Plan
-from bot.core.ports import Clock, CrisisRepository, DraftRepository
+from bot.core.ports import DraftRepository
 
 
-class Resolver:
-    def __init__(
-        self,
-        plan: Plan,
-        crises: CrisisRepository,
-        drafts: DraftRepository,
-        clock: Clock,
-        timeline: Timeline,
-        broadcast: Broadcast,
-        paging: PagingService,
-        access: Access,
-    ) -> None:
-        self.plan = plan
-        self.crises = crises
+class Resolver(UseCase):
+    def __init__(self, ctx: Context, drafts: DraftRepository, broadcast: Broadcast, paging: PagingService) -> None:
+        super().__init__(ctx)
         self.drafts = drafts
-        self.clock = clock
-        self.timeline = timeline
         self.broadcast = broadcast
         self.paging = paging
-        self.access = access
 
     async def resolve(self, crisis: Crisis, cmd: ResolveCommand, actor: Actor) -> Crisis:
         if crisis.status is CrisisStatus.ACTIVE:

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
-from bot.core.crisis.timeline import Timeline
 from bot.core.messaging import updates as messages
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import clock_time, notice
@@ -20,7 +20,6 @@ from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ChatPlatformError, ConflictError, PermissionDeniedError, UsageError
 from bot.core.model.events import REVIEW_QUESTIONS, EventKind, Noted, Reviewed
 from bot.core.plan.model import Plan
-from bot.core.ports import ChatPort, Clock, CrisisRepository
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +31,9 @@ def next_update_due(plan: Plan, severity_id: str, now: datetime) -> datetime | N
     return now + timedelta(minutes=every) if every else None
 
 
-class Updates:
-    def __init__(
-        self,
-        plan: Plan,
-        crises: CrisisRepository,
-        chat: ChatPort,
-        clock: Clock,
-        timeline: Timeline,
-        broadcast: Broadcast,
-    ) -> None:
-        self.plan = plan
-        self.crises = crises
-        self.chat = chat
-        self.clock = clock
-        self.timeline = timeline
+class Updates(UseCase):
+    def __init__(self, ctx: Context, broadcast: Broadcast) -> None:
+        super().__init__(ctx)
         self.broadcast = broadcast
 
     async def note(

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Mapping
 
 from bot.core.commands import DraftCommand
-from bot.core.crisis.timeline import Timeline
+from bot.core.context import Context, UseCase
 from bot.core.drafts.frameworks import GENERIC, STAGES, Framework
 from bot.core.messaging import drafts as draft_views
 from bot.core.messaging.message import Message
@@ -26,32 +26,18 @@ from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
 from bot.core.model.events import DraftEvent, EventKind, Published
 from bot.core.plan.chain import role_people
-from bot.core.plan.model import Plan
-from bot.core.ports import ChatPort, Clock, CrisisRepository, DraftRenderer, DraftRepository
+from bot.core.ports import DraftRenderer, DraftRepository
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class DraftService:
-    def __init__(
-        self,
-        plan: Plan,
-        crises: CrisisRepository,
-        drafts: DraftRepository,
-        chat: ChatPort,
-        clock: Clock,
-        renderer: DraftRenderer,
-        timeline: Timeline,
-    ) -> None:
-        self.plan = plan
-        self.crises = crises
+class DraftService(UseCase):
+    def __init__(self, ctx: Context, drafts: DraftRepository, renderer: DraftRenderer) -> None:
+        super().__init__(ctx)
         self.drafts = drafts
-        self.chat = chat
-        self.clock = clock
         self.renderer = renderer
-        self.timeline = timeline
 
     def framework_for(self, scenario: str) -> str:
         return scenario if scenario in self.renderer.frameworks() else GENERIC

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.core.crisis.timeline import Timeline
+from bot.core.context import Context, UseCase
 from bot.core.messaging import paging as messages
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import notice
@@ -26,33 +26,17 @@ from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ChatPlatformError, ConflictError, NotFoundError, PermissionDeniedError
 from bot.core.model.events import EventKind, Paged
 from bot.core.model.pages import NewPage, Page, PageStatus
-from bot.core.plan.access import Access
 from bot.core.plan.chain import page_ladder
-from bot.core.plan.model import Plan
-from bot.core.ports import ChatPort, Clock, CrisisRepository, Member, PageRepository
+from bot.core.ports import Member, PageRepository
 
 log = logging.getLogger(__name__)
 WAITING = (PageStatus.OPEN, PageStatus.EXHAUSTED)
 
 
-class PagingService:
-    def __init__(
-        self,
-        plan: Plan,
-        crises: CrisisRepository,
-        pages: PageRepository,
-        chat: ChatPort,
-        clock: Clock,
-        timeline: Timeline,
-        access: Access,
-    ) -> None:
-        self.plan = plan
-        self.crises = crises
+class PagingService(UseCase):
+    def __init__(self, ctx: Context, pages: PageRepository) -> None:
+        super().__init__(ctx)
         self.pages = pages
-        self.chat = chat
-        self.clock = clock
-        self.timeline = timeline
-        self.access = access
 
     async def page_roles(self, crisis: Crisis, role_ids: Sequence[str], reason: str) -> list[Page]:
         now = self.clock.now()

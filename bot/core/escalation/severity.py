@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.commands import LeadCommand, SeverityChangeCommand
+from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
-from bot.core.crisis.timeline import Timeline
 from bot.core.crisis.updates import next_update_due
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging import severity as messages
@@ -21,31 +21,15 @@ from bot.core.model.errors import ConflictError, PermissionDeniedError, UsageErr
 from bot.core.model.events import EventKind, LeadChanged, SeverityChanged
 from bot.core.model.permissions import Permission
 from bot.core.plan import chain
-from bot.core.plan.access import Access
-from bot.core.plan.model import Plan, severity_rank
-from bot.core.ports import ChatPort, Clock, CrisisRepository, Member
+from bot.core.plan.model import severity_rank
+from bot.core.ports import Member
 
 
-class SeverityService:
-    def __init__(
-        self,
-        plan: Plan,
-        crises: CrisisRepository,
-        chat: ChatPort,
-        clock: Clock,
-        timeline: Timeline,
-        broadcast: Broadcast,
-        paging: PagingService,
-        access: Access,
-    ) -> None:
-        self.plan = plan
-        self.crises = crises
-        self.chat = chat
-        self.clock = clock
-        self.timeline = timeline
+class SeverityService(UseCase):
+    def __init__(self, ctx: Context, broadcast: Broadcast, paging: PagingService) -> None:
+        super().__init__(ctx)
         self.broadcast = broadcast
         self.paging = paging
-        self.access = access
 
     async def change_severity(self, cmd: SeverityChangeCommand, crisis: Crisis, actor: Actor) -> Message:
         self.access.require(Permission.ESCALATE if cmd.up else Permission.DEESCALATE, crisis, actor)

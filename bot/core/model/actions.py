@@ -134,9 +134,21 @@ def _legacy(expected: type[Payload], raw: str) -> dict[str, str]:
     return values
 
 
-def action_payload(action: Action, raw: str) -> Payload:
-    return decode(BUTTON_PAYLOADS[action], raw)
+def pressed(action_id: str, raw: str) -> tuple[Action, Payload]:
+    """The button pressed and its payload, or a polite refusal for one this version does not know."""
+    return _known(Action, action_id, "button"), decode(BUTTON_PAYLOADS[Action(action_id)], raw)
 
 
-def form_payload(form: FormKind, raw: str) -> Payload:
-    return decode(FORM_PAYLOADS[form], raw)
+def submitted(kind: str, raw: str) -> tuple[FormKind, Payload]:
+    """The form submitted and its payload, or a polite refusal for one this version does not know."""
+    return _known(FormKind, kind, "form"), decode(FORM_PAYLOADS[FormKind(kind)], raw)
+
+
+E = TypeVar("E", Action, FormKind)
+
+
+def _known(enum: type[E], value: str, what: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        raise UsageError(f"That {what} is not known here.", hint="Type /crisis help.") from None
