@@ -215,13 +215,7 @@ def _parse_start(args: list[str], plan: Plan) -> StartCommand:
             word, rest = f"sev{rest[1]}", [f"sev{rest[1]}", *rest[2:]]
         if scenario_id is None and (found := plan.scenario_for(word)) is not None:
             scenario_id, rest = found, rest[1:]
-        elif severity_id is None and (m := _SEVERITY.match(word)):
-            severity_id = f"sev{int(m.group(1))}"
-            if severity_id not in plan.severities:
-                raise UsageError(
-                    f"This plan has no severity `{word[:10]}`.",
-                    hint=f"Use one of: {', '.join(plan.severity_ids())}. Usage: {USAGE['start']}",
-                )
+        elif severity_id is None and (severity_id := _severity(word, plan, "start")) is not None:
             rest = rest[1:]
     scenario_id = scenario_id or ("other" if "other" in plan.scenarios else next(iter(plan.scenarios)))
     title = " ".join(rest).strip()
@@ -287,16 +281,24 @@ def _parse_severity_change(down: bool, args: list[str], rest: str, plan: Plan) -
     if args and _CRISIS_REF.match(args[0]) and not args[0].isdigit():
         number = _crisis_ref(args[0], verb)
         args, rest = args[1:], rest[len(args[0]) :].strip()
-    severity_id = None
-    if args and (m := _SEVERITY.match(args[0])):
-        severity_id = f"sev{int(m.group(1))}"
-        if severity_id not in plan.severities:
-            raise UsageError(
-                f"This plan has no severity `{args[0][:10]}`.",
-                hint=f"Use one of: {', '.join(plan.severity_ids())}. Usage: {USAGE[verb]}",
-            )
+    severity_id = _severity(args[0], plan, verb) if args else None
+    if severity_id is not None:
         rest = rest[len(args[0]) :].strip()
     return SeverityChangeCommand(not down, number, severity_id, _limited(rest, MAX_SUMMARY, "reason"))
+
+
+def _severity(word: str, plan: Plan, verb: str) -> str | None:
+    """``sev2``, ``SEV-2``, ``sev_2`` -> ``sev2``; None if the word is not a severity at all."""
+    m = _SEVERITY.match(word)
+    if m is None:
+        return None
+    severity_id = f"sev{int(m.group(1))}"
+    if severity_id not in plan.severities:
+        raise UsageError(
+            f"This plan has no severity `{word[:10]}`.",
+            hint=f"Use one of: {', '.join(plan.severity_ids())}. Usage: {USAGE[verb]}",
+        )
+    return severity_id
 
 
 def parse_crisis_ref(word: str) -> int:

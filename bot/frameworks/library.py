@@ -13,9 +13,10 @@ import re
 from pathlib import Path
 
 from jinja2 import Template, TemplateSyntaxError, meta
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from bot.core.drafts.frameworks import GENERIC, LANGUAGES, STAGES, Framework, Network
+from bot.core.model.base import Strict
 from bot.datafiles.yaml import DataFileError, DataIssue, YamlDocument, did_you_mean, load_yaml, validation_issues
 from bot.frameworks.lint import AvoidPhrase, Style
 from bot.frameworks.renderer import JinjaDraftRenderer, LoadedFramework
@@ -28,16 +29,12 @@ STYLE_FILE = "style.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AvoidEntry(_Strict):
+class AvoidEntry(Strict):
     phrase: str = Field(min_length=1)
     why: str = Field(min_length=1, max_length=120)
 
 
-class StyleFile(_Strict):
+class StyleFile(Strict):
     """``style.yaml``: phrases every framework avoids, and capitalised words that are not shouting."""
 
     avoid: dict[str, list[AvoidEntry]] = Field(default_factory=dict)

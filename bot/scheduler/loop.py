@@ -32,12 +32,13 @@ Chore = Callable[[], Awaitable[object]]
 class FailureLog:
     """Log a repeated failure once per ``every`` seconds, with its traceback the first time."""
 
-    def __init__(self, every: float = REPEAT_LOG_SECONDS) -> None:
+    def __init__(self, every: float = REPEAT_LOG_SECONDS, now: Callable[[], float] = time.monotonic) -> None:
         self.every = every
+        self.now = now
         self._since: dict[str, tuple[float, int]] = {}  # what -> (last logged, failures since)
 
     def failed(self, what: str) -> None:
-        now = time.monotonic()
+        now = self.now()
         last = self._since.get(what)
         if last is None:
             log.exception("%s failed", what)

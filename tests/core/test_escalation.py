@@ -13,14 +13,14 @@ from bot.container import Core, Storage, build_core
 from bot.core.commands import ResolveCommand, SeverityChangeCommand, StartCommand
 from bot.core.messaging.message import Message
 from bot.core.model.clock import ManualClock
-from bot.core.model.crisis import Actor, Crisis, Invocation
+from bot.core.model.crisis import Actor, Crisis, Invocation, StepKey, StepStatus
 from bot.core.model.errors import ConflictError, PermissionDeniedError
-from bot.core.model.events import SeverityChanged
+from bot.core.model.events import EventKind, SeverityChanged
 from bot.core.model.pages import PageStatus
 from bot.core.plan.model import LoadedPlan
-from bot.core.ports import DraftRenderer
+from bot.core.ports import DraftRenderer, Member
 from bot.scheduler.loop import Scheduler
-from tests.conftest import person, workspace
+from tests.conftest import CoreFactory, person, workspace
 
 
 class Rig:
@@ -335,3 +335,26 @@ async def test_only_people_of_the_plan_answer_the_review(rig: Rig) -> None:
     stored = await rig.repo.get(1)
     assert stored is not None
     assert stored.review == {"went_well": "Fast"}
+
+
+class BuggyChat(ConsoleChat):
+    """A chat adapter with a bug: it breaks the port's contract with a KeyError."""
+
+    async def notify(self, member: Member, message: Message) -> None:
+        raise KeyError(member.person_id)
+
+
+async def test_a_bug_in_the_chat_adapter_is_not_dressed_up_as_a_platform_refusal(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws = workspace(loaded_plan)
+    core = make_core(BuggyChat(ws))
+    crisis = await core.service.start(StartCommand("troll", "sev4", "Buggy"), person(loaded_plan, "amelie"))
+    events = await core.store.crises.timeline(crisis.number)
+    assert not [e for e in events if e.kind == EventKind.PAGE_FAILED], "a bug is not 'could not reach Sofia'"
+    page = crisis.step(StepKey.PAGE)
+    assert page is not None
+    assert page.status is StepStatus.FAILED
+    assert page.detail == "unexpected error (KeyError)"
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.exc_info is not None, "logged once, with its traceback"
