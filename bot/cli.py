@@ -32,8 +32,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+
+
+def out() -> Console:
+    """A console made when printing, so it sees the terminal (and COLUMNS) as it is now."""
+    return Console()
+
+
+def err() -> Console:
+    return Console(stderr=True)
+
 
 PlanOption = Annotated[
     Path | None, typer.Option("--plan", help="Plan file (default: $CRISISBOT_PLAN or playbooks/plan.yaml).")
@@ -45,7 +53,7 @@ def _settings(**overrides: object) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         for e in exc.errors(include_url=False):
-            err.print(Text(f"Setting {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
+            err().print(Text(f"Setting {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
         raise typer.Exit(2) from None
     updates = {k: v for k, v in overrides.items() if v is not None}
     if updates:  # validated like the environment, so --port 70000 is refused too
@@ -53,7 +61,7 @@ def _settings(**overrides: object) -> Settings:
             settings = Settings(**updates)  # type: ignore[arg-type]
         except ValidationError as exc:
             for e in exc.errors(include_url=False):
-                err.print(Text(f"Option {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
+                err().print(Text(f"Option {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
             raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
@@ -64,8 +72,10 @@ def _plan(settings: Settings) -> LoadedPlan:
         return container.plan_from(settings)
     except DataFileError as exc:
         count = len(exc.issues)
-        err.print(Text(f"The crisis plan is not valid ({count} problem{'s' if count > 1 else ''}):", style="bold red"))
-        err.print(Text(exc.render()))
+        err().print(
+            Text(f"The crisis plan is not valid ({count} problem{'s' if count > 1 else ''}):", style="bold red")
+        )
+        err().print(Text(exc.render()))
         raise typer.Exit(2) from None
 
 
@@ -95,16 +105,16 @@ def console(
 
     async def run() -> None:
         missing = {pid: "account deactivated (simulated)" for pid in unreachable or []}
-        workspace = ConsoleWorkspace(loaded.plan, out, unreachable=missing)
+        workspace = ConsoleWorkspace(loaded.plan, out(), unreachable=missing)
         renderer, problems = container.frameworks_from(settings)
         if problems:
-            err.print(Text(f"{len(problems)} message framework problem(s): run crisisbot check-plan", style="yellow"))
+            err().print(Text(f"{len(problems)} message framework problem(s): run crisisbot check-plan", style="yellow"))
         async with container.storage(settings) as store:
-            core = container.build_core(loaded, store, ConsoleChat(workspace), renderer)
+            core = container.build_core(loaded, store, ConsoleChat(workspace), renderer, replica=settings.replica_id)
             try:
                 shell = ConsoleApp(core.service, workspace, as_person)
             except ValueError as exc:
-                err.print(Text(str(exc), style="red"))
+                err().print(Text(str(exc), style="red"))
                 raise typer.Exit(2) from None
             await shell.restore()
             if lines is not None:  # scripted: finish leftovers first, so output is in order
@@ -123,7 +133,7 @@ def _read_script(script: Path) -> list[str]:
     try:
         return script.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        err.print(Text(f"Cannot read the script {script}: {exc.strerror}", style="red"))
+        err().print(Text(f"Cannot read the script {script}: {exc.strerror}", style="red"))
         raise typer.Exit(2) from None
 
 
@@ -133,7 +143,7 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
     settings = _settings(plan_path=path)
     loaded = _plan(settings)
     plan = loaded.plan
-    out.print(Text(f"{loaded.path}: valid · {plan.company}", style="bold green"))
+    out().print(Text(f"{loaded.path}: valid · {plan.company}", style="bold green"))
     renderer, problems = container.frameworks_from(settings)
 
     roles = Table(title="Chain of command (people in order: primary first)", title_justify="left")
@@ -142,7 +152,7 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
     for rid, role in plan.roles.items():
         names = ", ".join(plan.people[p].name for p in role_people(plan, rid))
         roles.add_row(f"{role.name} ({rid})" + (" · lead" if rid == plan.lead_role else ""), names)
-    out.print(roles)
+    out().print(roles)
 
     levels = Table(title="Severities (worst first)", title_justify="left")
     for column in ("Severity", "Meaning", "Invited", "Paged"):
@@ -155,7 +165,7 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
             ", ".join(plan.roles[r].name for r in level.invite),
             ", ".join(plan.roles[r].name for r in level.page),
         )
-    out.print(levels)
+    out().print(levels)
 
     scenarios = Table(title="Scenarios at their usual severity", title_justify="left")
     for column in ("Scenario", "Also", "Severity", "War room", "Paged first", "Playbook"):
@@ -165,12 +175,12 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
         room = ", ".join(a.role_name for a in roster.assignments)
         paged = ", ".join(plan.people[p].name for p in roster.paged())
         scenarios.add_row(f"{sc.name} ({sid})", ", ".join(sc.aliases), sc.default_severity, room, paged, sc.playbook)
-    out.print(scenarios)
+    out().print(scenarios)
     loaded_frameworks = ", ".join(sorted(renderer.frameworks())) or "none"
-    out.print(Text(f"Message frameworks ({settings.frameworks_path}): {loaded_frameworks}"))
+    out().print(Text(f"Message frameworks ({settings.frameworks_path}): {loaded_frameworks}"))
     if problems:
-        err.print(Text(f"{len(problems)} message framework problem(s); the others still work:", style="bold red"))
-        err.print(Text("\n".join(p.render() for p in problems)))
+        err().print(Text(f"{len(problems)} message framework problem(s); the others still work:", style="bold red"))
+        err().print(Text("\n".join(p.render() for p in problems)))
         raise typer.Exit(2)
 
 
@@ -186,9 +196,9 @@ def serve(
     settings = _settings(plan_path=plan, host=host, port=port)
     problems = settings.slack_problems()
     if problems:
-        err.print(Text("crisisbot cannot start for Slack:", style="bold red"))
+        err().print(Text("crisisbot cannot start for Slack:", style="bold red"))
         for problem in problems:
-            err.print(Text(f"  - {problem}"))
+            err().print(Text(f"  - {problem}"))
         raise typer.Exit(2)
     loaded = _plan(settings)
 
@@ -208,7 +218,7 @@ def serve(
     try:
         _run(run())
     except KeyboardInterrupt:
-        err.print("stopped")
+        err().print("stopped")
 
 
 @app.command("export")
@@ -222,7 +232,7 @@ def export_crisis(
     from bot.core.reports import export
 
     if fmt not in ("md", "json"):
-        err.print(Text("--format is md or json.", style="red"))
+        err().print(Text("--format is md or json.", style="red"))
         raise typer.Exit(2)
     settings = _settings()
     loaded = _plan(settings)
@@ -232,7 +242,7 @@ def export_crisis(
         async with container.storage(settings) as store:
             found = await store.crises.get(number)
             if found is None:
-                err.print(Text(f"There is no crisis CRISIS-{number:04d} in {settings.db_url()}.", style="red"))
+                err().print(Text(f"There is no crisis CRISIS-{number:04d} in {settings.db_url()}.", style="red"))
                 raise typer.Exit(2)
             events, drafts = await store.crises.timeline(number), await store.drafts.drafts_of(number)
             text = export.render(loaded.plan, found, events, drafts, fmt, found.review)
@@ -240,7 +250,7 @@ def export_crisis(
                 sys.stdout.write(text)
             else:
                 output.write_text(text, encoding="utf-8")
-                err.print(Text(f"Wrote {output}", style="green"))
+                err().print(Text(f"Wrote {output}", style="green"))
 
     _run(run())
 
@@ -269,7 +279,7 @@ def _crisis_number(text: str, parse: Callable[[str], int]) -> int:
     try:
         return parse(text)
     except CrisisError as exc:
-        err.print(Text(str(exc), style="red"))
+        err().print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None
 
 
@@ -282,20 +292,20 @@ def migrate() -> None:
     url = settings.db_url()
     before = migrations.current(url)
     migrations.upgrade(url)
-    out.print(Text(f"Database schema: {before or 'empty'} -> {migrations.current(url)}", style="green"))
+    out().print(Text(f"Database schema: {before or 'empty'} -> {migrations.current(url)}", style="green"))
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
-    out.print(__version__)
+    out().print(__version__)
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
     try:
         asyncio.run(coro)
     except container.StartupError as exc:
-        err.print(Text(str(exc), style="red"))
+        err().print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None
 
 

@@ -7,6 +7,7 @@ the settings, or a traceback that contains them, never shows a token.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     )
     db_path: Path = Field(default=DEFAULT_DB_PATH, validation_alias=AliasChoices("CRISISBOT_DB_PATH", "db_path"))
     log_level: str = "WARNING"
+    # names this process in leases: a restart under the same name takes its unfinished work over
+    # at once (other replicas wait for the lease to expire). The host name, unless set.
+    replica_id: str = Field(default_factory=socket.gethostname, validation_alias=AliasChoices("CRISISBOT_REPLICA_ID"))
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))

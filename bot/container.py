@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -123,7 +122,7 @@ class Core:
     store: Storage
     chat: ChatPort
     clock: Clock
-    replica: str
+    holder: str  # "replica#incarnation", as leases name this process
 
 
 def build_core(
@@ -134,28 +133,32 @@ def build_core(
     clock: Clock | None = None,
     replica: str | None = None,
 ) -> Core:
-    """``replica`` names this process in leases, so replicas can tell whose unfinished work is whose."""
+    """``replica`` names this process in leases: a stable name (the host's, by default in
+    ``serve``) lets a restarted process take over its predecessor's unfinished work at once."""
     clock = clock or SystemClock()
-    replica = replica or f"crisisbot-{uuid.uuid4().hex[:12]}"
+    replica = (replica or f"crisisbot-{uuid.uuid4().hex[:12]}").replace("#", "-")
+    holder = f"{replica}#{uuid.uuid4().hex[:8]}"  # this incarnation of the replica
     timeline = Timeline(store.crises, clock)
-    ctx = Context(loaded, store.crises, chat, clock, timeline, Access(loaded.plan))
+    access = Access(loaded.plan)
+    ctx = Context(loaded, store.crises, chat, clock, timeline, access)
     broadcast = Broadcast(ctx)
-    paging = PagingService(ctx, store.pages)
+    paging = PagingService(ctx, store.pages, holder)
     updates = Updates(ctx, broadcast)
     cases = UseCases(
         lookup=Lookup(store.crises),
         timeline=timeline,
-        declarer=Declarer(ctx, paging, replica),
+        declarer=Declarer(ctx, paging, holder),
         updates=updates,
         paging=paging,
         severity=SeverityService(ctx, broadcast, paging),
         drafts=DraftService(ctx, store.drafts, renderer),
         resolver=Resolver(ctx, store.drafts, broadcast, paging),
+        access=access,
     )
     service = CrisisService(loaded, store.crises, chat, clock, cases)
     chores = {"overdue update reminders": updates.remind_overdue, "unfinished declarations": service.resume_unfinished}
-    scheduler = Scheduler(paging, store.pages, clock, replica, chores)
-    return Core(service, scheduler, cases, store, chat, clock, replica)
+    scheduler = Scheduler(paging, store.pages, clock, holder, chores)
+    return Core(service, scheduler, cases, store, chat, clock, holder)
 
 
 def slack_bot(
@@ -163,14 +166,14 @@ def slack_bot(
 ) -> tuple[AsyncApp, Core, SlackChat, SlackHandlers]:
     """The Bolt app and the core behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
-    from bot.adapters.slack.chat import SlackChat, make_client
+    from bot.adapters.slack.chat import SlackChat, make_client, make_session
 
     assert settings.slack_bot_token is not None, "slack_problems() names a missing token first"
-    session = aiohttp.ClientSession()  # kept alive for the bot's lifetime; closed by SlackChat.aclose
+    session = make_session()  # kept alive for the bot's lifetime; closed by SlackChat.aclose
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, session)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    core = build_core(loaded, store, chat, renderer)
+    core = build_core(loaded, store, chat, renderer, replica=settings.replica_id)
     bolt, handlers = build_app(core.service, chat, secret, store.events)
     return bolt, core, chat, handlers
 

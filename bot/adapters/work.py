@@ -21,29 +21,15 @@ MAX_CONCURRENT_WORK = 16
 class Work:
     def __init__(self, limit: int = MAX_CONCURRENT_WORK) -> None:
         self._slots = asyncio.Semaphore(limit)
-        self._expected = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def expect(self) -> None:
-        """Work was promised (the answer went out; the platform will start it): count it now, so
-        that a drain started right after the answer already waits for it."""
-        self._expected += 1
-        self._idle.clear()
-
-    def cancel_expected(self) -> None:
-        """Promised work that will not come after all."""
-        self._finished()
-
     @asynccontextmanager
-    async def job(self) -> AsyncIterator[None]:
-        """Run promised work in one of the slots; it counts as done when the block exits."""
-        try:
-            async with self._slots:
-                yield
-        finally:
-            self._finished()
+    async def slot(self) -> AsyncIterator[None]:
+        """One of the slots of slow work: wait for one when all are taken."""
+        async with self._slots:
+            yield
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         """Background work started by other work (refreshing a home tab, say): tracked too.
@@ -57,13 +43,13 @@ class Work:
         return task
 
     async def drain(self) -> None:
-        """Return once every piece of work promised or spawned so far, and what it spawned, is done."""
-        while self._expected or self._tasks:
+        """Return once every piece of work spawned so far, and what it spawned, is done."""
+        while self._tasks:
             await self._idle.wait()
 
     @property
     def busy(self) -> bool:
-        return bool(self._expected or self._tasks)
+        return bool(self._tasks)
 
     @staticmethod
     async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
@@ -74,12 +60,5 @@ class Work:
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        self._check_idle()
-
-    def _finished(self) -> None:
-        self._expected = max(0, self._expected - 1)
-        self._check_idle()
-
-    def _check_idle(self) -> None:
-        if not self._expected and not self._tasks:
+        if not self._tasks:
             self._idle.set()

@@ -45,6 +45,7 @@ from bot.core.model.actions import (
 )
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
 from bot.core.model.errors import UsageError
+from bot.core.model.permissions import Permission
 from bot.core.plan.model import Plan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
 from bot.core.reports import export
@@ -83,17 +84,20 @@ class Dispatcher:
                 return views.started_reply(self.plan, await self._cases.declarer.declare(cmd, actor, progress))
             case StatusCommand(number=number):
                 crisis = await self.find(number, here)
+                cases.access.require_view(crisis, actor)
                 events = await cases.timeline.events(crisis.number)
                 return views.status(self.plan, crisis, events, self._clock.now())
             case ListCommand(which=which):
                 status = None if which == "all" else CrisisStatus(which)
-                return views.crisis_list(await self._crises.list_crises(status), which, self._clock.now())
+                visible = [c for c in await self._crises.list_crises(status) if cases.access.may_see(c, actor)]
+                return views.crisis_list(visible, which, self._clock.now())
             case ResolveCommand():
                 crisis = await self.resolve(cmd, inv)
                 prompt = views.review_prompt(crisis, intro=f"{crisis.key} is resolved; the summary is posted.")
                 return _with_form(prompt, forms.review(crisis.number, offered=True))
             case ReviewCommand(number=number):
                 crisis = await self.find(number, here)
+                cases.access.require_view(crisis, actor)
                 return _with_form(views.review_prompt(crisis), forms.review(crisis.number, offered=True))
             case HelpCommand(topic=topic):
                 return views.help_message(self.plan, topic)
@@ -115,7 +119,10 @@ class Dispatcher:
             case NoteCommand(text=text):
                 return await cases.updates.note(await self.find(None, here), actor, text)
             case ExportCommand(number=number):
-                return await self._post_export(await self.find(number, here))
+                crisis = await self.find(number, here)
+                cases.access.require_view(crisis, actor)
+                cases.access.require(Permission.EXPORT, crisis, actor)
+                return await self._post_export(crisis)
         raise UsageError("I don't know that command.", hint="Type /crisis help.")
 
     def _facts_form(self, cmd: DraftCommand, crisis: Crisis) -> Form:
@@ -152,12 +159,14 @@ class Dispatcher:
             case Action.DRAFT_STAGE, DraftStage(draft=draft_id, stage=stage):
                 return await drafts.another_stage(draft_id, stage, actor)
             case Action.DRAFT_EDIT, DraftRef(draft=draft_id):
-                draft, _ = await drafts.get(draft_id, active=True)
+                draft, crisis = await drafts.get(draft_id, active=True)
+                self._cases.access.require_draft_change(Permission.EDIT_DRAFT, crisis, draft, actor)
                 return _asking(forms.edit_draft(draft, drafts.framework(draft.scenario)))
             case Action.DRAFT_CHANGES, DraftReview():
                 return _asking(forms.request_changes(payload))
             case Action.DRAFT_PUBLISH, DraftRef(draft=draft_id):
-                await drafts.get(draft_id)
+                draft, crisis = await drafts.get(draft_id)
+                self._cases.access.require_draft_change(Permission.PUBLISH, crisis, draft, actor)
                 return _asking(forms.publish(draft_id))
             case Action.REVIEW_OPEN, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)

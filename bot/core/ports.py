@@ -77,18 +77,38 @@ class ChatPort(Protocol):
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport: ...
 
-    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
-        """Post a message; ``thread_id`` (a message id) answers in that message's thread."""
+    async def post(
+        self, channel_id: str, message: Message, thread_id: str | None = None, *, key: str | None = None
+    ) -> PostedMessage:
+        """Post a message; ``thread_id`` (a message id) answers in that message's thread.
+
+        ``key`` marks the message (invisibly) so that ``find_posted`` can find it again.
+        """
+        ...
+
+    async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
+        """The recent message this bot posted under ``key`` in ``channel`` (an id, or the name
+        given to ``announce``), if any: what a step resumed after a crash looks for before
+        posting again, since no platform makes a post and the record of it one atomic act."""
         ...
 
     async def pin(self, posted: PostedMessage) -> None: ...
 
-    async def notify(self, member: Member, message: Message) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
         """A direct message to one person (a page); raise ChatPlatformError if it cannot be sent."""
         ...
 
-    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
+    async def was_notified(self, member: Member, key: str) -> bool:
+        """Whether a direct message marked ``key`` went to this person (see ``find_posted``)."""
+        ...
+
+    async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         """Post in a shared channel named by the plan (e.g. crisis-announcements)."""
+        ...
+
+    async def reply(self, address: str, message: Message) -> None:
+        """Answer the person who asked, at the address their platform gave with the request
+        (opaque to the core): how a declaration finished by another replica reaches its declarer."""
         ...
 
 
@@ -122,8 +142,18 @@ class CrisisRepository(Protocol):
         ...
 
     async def claim(self, number: int, holder: str, until: datetime, now: datetime) -> bool:
-        """Take the lease on a crisis's unfinished steps; False while another process holds it."""
+        """Take the lease on a crisis's unfinished steps; False while a live process holds it.
+
+        ``holder`` is ``replica#incarnation``: a lease of an earlier incarnation of the same
+        replica (a process that was restarted) is free at once.
+        """
         ...
+
+    async def renew(self, number: int, holder: str, until: datetime) -> bool:
+        """Extend the lease this holder has; False if it was lost."""
+        ...
+
+    async def release(self, number: int, holder: str) -> None: ...
 
     async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
         """Active crises whose status update is overdue, each handed to one caller only."""
@@ -139,7 +169,9 @@ class CrisisRepository(Protocol):
 
     async def set_step(self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime) -> None: ...
 
-    async def add_event(self, number: int, event: TimelineEvent) -> None: ...
+    async def add_event(self, number: int, event: TimelineEvent) -> bool:
+        """Record the event; False (and nothing recorded) when its key was recorded already."""
+        ...
 
     async def timeline(self, number: int) -> list[TimelineEvent]: ...
 
@@ -157,18 +189,32 @@ class DraftRepository(Protocol):
 
 
 class PageRepository(Protocol):
-    async def create_page(self, page: NewPage) -> Page: ...
+    """Pages are durable timers with leases: ``holder`` (``replica#incarnation``) is the process
+    that delivers a page's card, or climbs it; a lease of a dead process can be taken over."""
+
+    async def create_page(self, page: NewPage, holder: str, until: datetime) -> Page:
+        """Insert the page under ``holder``'s lease, or return the page already saved under its key."""
+        ...
+
+    async def claim(self, page_id: int, holder: str, until: datetime, now: datetime) -> bool:
+        """Take (or keep) the lease of one open page; False while another live process has it."""
+        ...
+
+    async def mark_delivered(self, page_id: int, position: int, holder: str) -> None:
+        """The current card went out: record it and release the lease."""
+        ...
 
     async def get_page(self, page_id: int) -> Page | None: ...
 
     async def pages_of(self, crisis_number: int, status: PageStatus | None = None) -> list[Page]: ...
 
     async def claim_due(self, holder: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
-        """Take the lease on due open pages; pages leased by a live process are skipped."""
+        """Take the lease on open pages that are due, or whose current card never went out."""
         ...
 
     async def advance(self, page: Page, holder: str) -> bool:
-        """Save position, due time and status if ``holder`` still holds the lease; release it."""
+        """Save position, due time and status if ``holder`` still holds the lease (kept until the
+        new card is delivered, released when the page closes)."""
         ...
 
     async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:

@@ -18,7 +18,7 @@ through the same door as people.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.commands import (
@@ -51,10 +51,12 @@ CHANGES = (StartCommand, ResolveCommand, SeverityChangeCommand, LeadCommand, Not
 @dataclass(frozen=True)
 class Instant:
     """An answer that fits in a platform's acknowledgement. ``final``: it is the whole answer
-    (a mistyped command); otherwise the work follows (a declaration under way)."""
+    (a mistyped command); otherwise the work follows. ``crisis``: the declaration stored before
+    answering, which the work after the acknowledgement runs (``declare_reserved``)."""
 
     message: Message
     final: bool
+    crisis: int | None = None
 
 
 class CrisisService:
@@ -90,6 +92,40 @@ class CrisisService:
         if isinstance(command, StartCommand) and command.title is not None:
             return Instant(progress(DECLARING), final=False)
         return None
+
+    async def accept(self, inv: Invocation, reply_to: str) -> Instant | None:
+        """The acknowledgement of a command, for platforms that acknowledge before working.
+
+        A declaration is stored here, before "Declaring..." goes out: once a person has read
+        that, the crisis exists, and whichever replica finishes it answers them at ``reply_to``
+        (an address of their platform's). Anything else is answered as ``instant_reply`` does.
+        """
+        instant = self.instant_reply(inv.text)
+        if instant is None or instant.final:
+            return instant
+        command = parse(inv.text, self.plan)
+        assert isinstance(command, StartCommand), "only a declaration answers at once without being final"
+
+        async def reserve() -> Instant:
+            crisis = await self._cases.declarer.reserve(command, inv.actor, reply_to=reply_to)
+            note = progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
+            return Instant(note, final=False, crisis=crisis.number)
+
+        try:
+            return await reserve()
+        except CrisisError as exc:
+            return Instant(error(exc), final=True)
+        except Exception:
+            log.exception("storing a declaration failed")
+            return Instant(error(SOMETHING_WENT_WRONG), final=True)
+
+    async def declare_reserved(self, number: int) -> None:
+        """Run a declaration ``accept`` stored; its declarer is answered at its ``reply_to``."""
+        try:
+            await self._cases.declarer.run_reserved(number)
+        except Exception:
+            log.exception("declaring crisis %s failed", number)  # the steps stay pending: another run finishes them
+        await self._changed()
 
     async def handle(self, inv: Invocation, progress: Progress | None = None) -> Message:
         """Parse and run one ``/crisis`` command; every failure becomes a reply, never silence."""
@@ -145,11 +181,21 @@ class CrisisService:
 
         return await self._guard(note(), "note from a message")
 
-    async def overview(self) -> Message:
-        """What is burning now and what was resolved lately (Slack's App Home)."""
+    async def overviews(self, viewers: Sequence[Actor]) -> list[Message]:
+        """What is burning now and what was resolved lately (Slack's App Home), for each viewer
+        as far as the plan lets them see it: one read of the crises for all of them."""
+        access, now = self._cases.access, self._clock.now()
         active = await self._crises.list_crises(CrisisStatus.ACTIVE, limit=20)
         resolved = await self._crises.list_crises(CrisisStatus.RESOLVED, limit=10)
-        return views.home(self.plan, active, resolved, self._clock.now())
+        return [
+            views.home(
+                self.plan,
+                [c for c in active if access.may_see(c, viewer)],
+                [c for c in resolved if access.may_see(c, viewer)],
+                now,
+            )
+            for viewer in viewers
+        ]
 
     async def crises(self, limit: int = 200) -> list[Crisis]:
         """The latest crises, newest first (the console recreates their rooms after a restart)."""

@@ -12,6 +12,7 @@ from bot.core.crisis.updates import Updates
 from bot.core.drafts.service import DraftService
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
+from bot.core.plan.access import Access
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,4 @@ class UseCases:
     severity: SeverityService
     drafts: DraftService
     resolver: Resolver
+    access: Access

@@ -3,19 +3,22 @@
 PyYAML forgets where a value came from and silently keeps the last of two duplicate keys. A plan
 is edited by hand under stress, so we compose the node tree ourselves: it gives each key path its
 line, and lets us refuse duplicates instead of dropping one of them without a word.
+
+Anchors and aliases (``&name``, ``*name``) are refused outright, before anything is built from
+them: a few lines of nested aliases expand to billions of values (the "billion laughs"), which
+would hang ``check-plan`` and the bot's start-up. Our files are short; spelling a value out
+twice costs nothing, and a file that reads the same as what the bot sees is easier to check.
 """
 
 from __future__ import annotations
 
 import difflib
-import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 Loc = tuple[str | int, ...]
 
@@ -76,7 +79,7 @@ class YamlDocument:
 
 
 def load_yaml(path: Path) -> YamlDocument:
-    """Parse ``path``; raise DataFileError for unreadable files, bad YAML and duplicate keys."""
+    """Parse ``path``; raise DataFileError for unreadable files, bad YAML, aliases and duplicate keys."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -86,14 +89,21 @@ def load_yaml(path: Path) -> YamlDocument:
         issue = DataIssue(path, (), f"cannot read the file: {exc}", "save it as UTF-8 text")
         raise DataFileError([issue]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
+    except _AnchorFound as found:
+        raise DataFileError([found.issue(path)]) from None
     except yaml.YAMLError as exc:
         raise DataFileError([_syntax_issue(path, exc)]) from None
+    except RecursionError:
+        raise DataFileError([_too_deep(path)]) from None
     doc = YamlDocument(path, None)
     if node is None:
         return doc
     issues: list[DataIssue] = []
-    _index(node, (), doc, issues)
+    try:
+        _index(node, (), doc, issues)
+    except RecursionError:
+        raise DataFileError([_too_deep(path)]) from None
     if issues:
         raise DataFileError(issues)
     # Build the data from the node we already checked (not a second parse), so a tag such as
@@ -111,6 +121,49 @@ def load_yaml(path: Path) -> YamlDocument:
         )
         raise DataFileError([issue]) from None
     return doc
+
+
+def _TOO_DEEP(path: Path) -> DataIssue:
+    return DataIssue(
+        path, (), "lists or mappings are nested too deeply to read", "a crisisbot file needs a few levels at most"
+    )
+
+
+class _AnchorFound(Exception):
+    """The first anchor or alias in a file, met while composing it, before it is expanded."""
+
+    def __init__(self, event: yaml.NodeEvent) -> None:
+        super().__init__(event.anchor)
+        self.event = event
+
+    def issue(self, path: Path) -> DataIssue:
+        found = ("*" if isinstance(self.event, yaml.AliasEvent) else "&") + str(self.event.anchor)
+        message = f"YAML anchors and aliases (&name, *name) are not allowed in crisisbot files (found {found})"
+        fix = "write the values out in full; quote a text that starts with '&' or '*'"
+        mark = self.event.start_mark
+        return DataIssue(path, (), message, fix, mark.line + 1 if mark is not None else None)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stopping at the first anchor or alias.
+
+    The check is made on each event before its node is composed, so a file is refused after
+    reading it once, however much its aliases would expand to.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            raise _AnchorFound(event)
+        return super().compose_node(parent, index)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 # What PyYAML's safe constructor raises for tagged values it cannot build (`!!int abc`,
@@ -160,8 +213,9 @@ def _syntax_issue(path: Path, exc: yaml.YAMLError) -> DataIssue:
         message += f" ({context} started on line {context_mark.line + 1})"
     if "'\\t'" in problem:
         fix = "indent with spaces, not tabs"
-    elif "alias" in problem:
-        fix = "define the &anchor above the line that uses *anchor, or remove the '*'"
+    elif "alias" in (context or "") or "anchor" in (context or ""):
+        # `text: *wow*` or `- & more`: a leading '*' or '&' starts an alias or an anchor
+        fix = "quote the text: a value starting with '*' or '&' is read as a YAML alias or anchor"
     else:
         fix = "check indentation and quoting on that line"
     return DataIssue(path, (), message, fix, line)
@@ -220,110 +274,6 @@ def _index(node: yaml.Node, loc: Loc, doc: YamlDocument, issues: list[DataIssue]
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _index(item, (*loc, i), doc, issues)
-
-
-_FIXES = {
-    "missing": "add this key",
-    "extra_forbidden": "remove this key or check its spelling",
-    "string_type": "write a text value (quote it if it looks like a number or yes/no)",
-    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
-    "dict_type": "write a mapping of 'key: value' lines",
-    "model_type": "write a mapping of 'key: value' lines",
-    "model_attributes_type": "write a mapping of 'key: value' lines",
-    "int_type": "write a whole number",
-    "int_parsing": "write a whole number",
-    "int_from_float": "write a whole number",
-    "bool_type": "write true or false",
-    "bool_parsing": "write true or false",
-    "string_pattern_mismatch": "use only the characters the pattern allows",
-    "string_too_short": "write a non-empty value",
-    "string_too_long": "shorten it",
-    "too_short": "add at least one entry",
-    "too_long": "remove some entries",
-    "greater_than_equal": "write a larger number",
-    "greater_than": "write a larger number",
-    "less_than_equal": "write a smaller number",
-    "less_than": "write a smaller number",
-}
-
-
-def validation_issues(
-    doc: YamlDocument,
-    error: ValidationError,
-    prefix: Loc = (),
-    *,
-    model: type[BaseModel] | None = None,
-) -> list[DataIssue]:
-    """Turn a pydantic error into file/line/key issues with a fix for each.
-
-    Pass the validated ``model`` to get a did-you-mean for misspelt keys: a typo such as
-    ``emial`` is the most common mistake in a hand-edited file.
-    """
-    issues = []
-    for err in error.errors(include_url=False):
-        raw = tuple(p for p in err["loc"] if not _is_internal(p))
-        ctx = err.get("ctx") or {}
-        message = err["msg"]
-        fix = _FIXES.get(err["type"], "check this value against the example file")
-        if raw and raw[-1] == "[key]":
-            # pydantic marks a bad dict key with a '[key]' suffix; point at the key itself
-            raw = raw[:-1]
-            message = f"the id '{raw[-1] if raw else ''}' is not valid: {message}"
-            if err["type"] == "string_pattern_mismatch":
-                fix = "rename it: start with a lowercase letter; use a-z, 0-9, '-' and '_'"
-        elif err["type"] == "string_type" and isinstance(err.get("input"), dict):
-            # The classic: an unquoted "word: more words" line is read as a key and value.
-            fix = "the text contains ': ' so YAML read it as a key; wrap the whole text in quotes"
-        elif err["type"] == "string_pattern_mismatch" and "pattern" in ctx:
-            fix = f"match the pattern {ctx['pattern']}"
-        elif err["type"] == "extra_forbidden" and model is not None and raw:
-            known = _keys_at(model, raw[:-1])
-            if known is not None:
-                fix = f"remove this key or fix its spelling: {did_you_mean(str(raw[-1]), known)}"
-        issues.append(doc.issue((*prefix, *raw), message, fix))
-    return issues
-
-
-def _is_internal(part: object) -> bool:
-    # pydantic inserts discriminator/function names into locations; they mean nothing in a file
-    return isinstance(part, str) and part.startswith("function-")
-
-
-def _keys_at(model: type[BaseModel], loc: Loc) -> list[str] | None:
-    """The keys allowed in the mapping at ``loc`` of ``model``, if it is a model's mapping."""
-    tp: Any = model
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            info = tp.model_fields.get(part) if isinstance(part, str) else None
-            if info is None:
-                return None
-            tp = info.annotation
-        elif get_origin(tp) is dict:
-            tp = get_args(tp)[1]
-        elif get_origin(tp) is list:
-            tp = get_args(tp)[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
-    return None
-
-
-def _unwrap(tp: Any) -> Any:
-    """Strip ``Annotated[...]`` and ``X | None`` down to X."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin is Union or origin is types.UnionType:
-            rest = [arg for arg in get_args(tp) if arg is not type(None)]
-            if len(rest) != 1:
-                return tp
-            tp = rest[0]
-        else:
-            return tp
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -17,7 +17,8 @@ from pydantic import Field, ValidationError
 
 from bot.core.drafts.frameworks import GENERIC, LANGUAGES, STAGES, Framework, Network
 from bot.core.model.base import Strict
-from bot.datafiles.yaml import DataFileError, DataIssue, YamlDocument, did_you_mean, load_yaml, validation_issues
+from bot.datafiles.validation import validation_issues
+from bot.datafiles.yaml import DataFileError, DataIssue, YamlDocument, did_you_mean, load_yaml
 from bot.frameworks.lint import AvoidPhrase, Style
 from bot.frameworks.renderer import JinjaDraftRenderer, LoadedFramework
 from bot.frameworks.sandbox import FrameworkSandbox, make_environment, unsafe_lookups, variable_line

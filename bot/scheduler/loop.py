@@ -17,13 +17,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
 
-from bot.core.escalation.paging import PagingService
+from bot.core.escalation.paging import PAGE_LEASE, PagingService
 from bot.core.ports import Clock, PageRepository
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=2)
 REPEAT_LOG_SECONDS = 300.0
 
 Chore = Callable[[], Awaitable[object]]
@@ -60,13 +58,13 @@ class Scheduler:
         paging: PagingService,
         pages: PageRepository,
         clock: Clock,
-        replica: str,
+        holder: str,
         chores: Mapping[str, Chore],
     ) -> None:
         self.paging = paging
         self.pages = pages
         self.clock = clock
-        self.replica = replica
+        self.holder = holder
         # other periodic work, by name: overdue update reminders, unfinished declarations
         self.chores = chores
         self.failures = FailureLog()
@@ -76,10 +74,10 @@ class Scheduler:
         """Fire what is due now; returns how many pages moved. Tests call this with a manual clock."""
         now = self.clock.now()
         moved = 0
-        for page in await self.pages.claim_due(self.replica, now, now + LEASE, limit):
+        for page in await self.pages.claim_due(self.holder, now, now + PAGE_LEASE, limit):
             what = f"firing page {page.id}"
             try:
-                if await self.paging.fire(page, self.replica):
+                if await self.paging.fire(page, self.holder):
                     moved += 1
             except Exception:  # one broken page must not stop the others; its lease expires, it is retried
                 self.failures.failed(what)

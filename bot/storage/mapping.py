@@ -60,6 +60,7 @@ def event_to_row(number: int, event: TimelineEvent) -> TimelineEventRow:
         text=event.text,
         actor=event.actor.model_dump(mode="json"),
         data=event.data.dump(),
+        key=event.key,
     )
 
 

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.core.model.crisis import Actor
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.storage.mapping import page_to_row, row_to_page
-from bot.storage.sessions import changed_rows, sessions
-from bot.storage.tables import PageRow
+from bot.storage.sessions import changed_rows, sessions, violates
+from bot.storage.tables import PAGE_KEY_CONSTRAINT, PageRow
+
+
+def lease_free(now: datetime, holder: str) -> ColumnElement[bool]:
+    """A page's lease is free once expired, or when an earlier incarnation of the same replica
+    (``replica#incarnation``) held it: that process is dead, this one replaced it."""
+    replica = holder.partition("#")[0]
+    predecessor = and_(
+        col(PageRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(PageRow.lease_owner) != holder
+    )
+    return or_(col(PageRow.lease_until).is_(None), col(PageRow.lease_until) < now, predecessor)
 
 
 class SqlPageRepository:
@@ -26,12 +37,37 @@ class SqlPageRepository:
         self._sessions = sessions(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
-    async def create_page(self, page: NewPage) -> Page:
+    async def create_page(self, page: NewPage, holder: str, until: datetime) -> Page:
+        """Insert the page under ``holder``'s lease (it delivers the page), or return the page
+        already saved under its key: a declaration resumed after a crash pages each role once,
+        never starting a second timer beside the first."""
         row = page_to_row(page)
+        row.lease_owner, row.lease_until = holder, until
         async with self._sessions() as session:
             session.add(row)
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                if page.key is None or not violates(exc, PAGE_KEY_CONSTRAINT, "page.key"):
+                    raise
+                query = select(PageRow).where(
+                    col(PageRow.crisis_id) == page.crisis_number, col(PageRow.key) == page.key
+                )
+                return row_to_page((await session.exec(query)).one())
         return Page.model_validate({**page.model_dump(), "id": row.id})
+
+    async def claim(self, page_id: int, holder: str, until: datetime, now: datetime) -> bool:
+        """Take (or keep) the lease of one open page, to deliver it; False while another live
+        process has it. Unlike ``claim_due``, a lease ``holder`` has already is its own to keep:
+        the page was just created by it."""
+        mine_or_free = or_(col(PageRow.lease_owner) == holder, lease_free(now, holder))
+        query = (
+            update(PageRow)
+            .where(col(PageRow.id) == page_id, col(PageRow.status) == PageStatus.OPEN.value, mine_or_free)
+            .values(lease_owner=holder, lease_until=until)
+        )
+        return bool(await changed_rows(self._sessions, query))
 
     async def get_page(self, page_id: int) -> Page | None:
         async with self._sessions() as session:
@@ -46,10 +82,13 @@ class SqlPageRepository:
             return [row_to_page(row) for row in (await session.exec(query)).all()]
 
     async def claim_due(self, holder: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
-        free = or_(col(PageRow.lease_until).is_(None), col(PageRow.lease_until) < now)
+        """Open pages that are due to climb, or whose current card never went out (its sender
+        died); each handed to one process."""
+        free = lease_free(now, holder)
+        waiting = or_(col(PageRow.due_at) <= now, col(PageRow.delivered) < col(PageRow.position))
         due = (
             select(PageRow)
-            .where(col(PageRow.status) == PageStatus.OPEN.value, col(PageRow.due_at) <= now, free)
+            .where(col(PageRow.status) == PageStatus.OPEN.value, waiting, free)
             .order_by(col(PageRow.due_at))
             .limit(limit)
         )
@@ -70,7 +109,7 @@ class SqlPageRepository:
                         col(PageRow.id) == row.id,
                         col(PageRow.status) == PageStatus.OPEN.value,
                         col(PageRow.position) == row.position,
-                        col(PageRow.due_at) <= now,
+                        col(PageRow.due_at) == row.due_at,
                         free,
                     )
                     .values(lease_owner=holder, lease_until=until)
@@ -81,6 +120,9 @@ class SqlPageRepository:
         return claimed
 
     async def advance(self, page: Page, holder: str) -> bool:
+        """Save the climb if ``holder`` still has the lease; an open page keeps it until its new
+        card went out (``mark_delivered``), a closed one lets it go."""
+        still_open = page.status is PageStatus.OPEN
         query = (
             update(PageRow)
             .where(
@@ -92,11 +134,20 @@ class SqlPageRepository:
                 position=page.position,
                 due_at=page.due_at,
                 status=page.status.value,
-                lease_owner=None,
-                lease_until=None,
+                lease_owner=holder if still_open else None,
+                lease_until=PageRow.lease_until if still_open else None,
             )
         )
         return bool(await changed_rows(self._sessions, query))
+
+    async def mark_delivered(self, page_id: int, position: int, holder: str) -> None:
+        """The card and direct message of ``position`` went out: record it and let the lease go."""
+        query = (
+            update(PageRow)
+            .where(col(PageRow.id) == page_id, col(PageRow.lease_owner) == holder)
+            .values(delivered=position, lease_owner=None, lease_until=None)
+        )
+        await changed_rows(self._sessions, query)
 
     async def close_page(self, page_id: int, status: PageStatus, by: Actor | None, at: datetime) -> bool:
         query = (

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -31,8 +31,9 @@ from bot.storage.mapping import (
     row_to_step,
     step_to_row,
 )
-from bot.storage.sessions import changed_rows, sessions
+from bot.storage.sessions import changed_rows, sessions, violates
 from bot.storage.tables import (
+    EVENT_KEY_CONSTRAINT,
     REQUEST_KEY_CONSTRAINT,
     ROOM_NAME_CONSTRAINT,
     CrisisRow,
@@ -68,7 +69,7 @@ class SqlCrisisRepository:
             except IntegrityError as exc:
                 await session.rollback()
                 _raise_if_room_name_taken(exc, crisis.room_name)
-                if crisis.request_key is not None and _violates(exc, REQUEST_KEY_CONSTRAINT, "crisis.request_key"):
+                if crisis.request_key is not None and violates(exc, REQUEST_KEY_CONSTRAINT, "crisis.request_key"):
                     raise DuplicateRequestError(crisis.request_key) from exc
                 raise
         return Crisis.model_validate({**crisis.model_dump(), "number": number})
@@ -141,16 +142,41 @@ class SqlCrisisRepository:
         return bool(await changed_rows(self._sessions, query))
 
     async def claim(self, number: int, holder: str, until: datetime, now: datetime) -> bool:
-        """Take the lease on a crisis's unfinished steps unless another live process holds it.
+        """Take the lease on a crisis's unfinished steps unless a live process holds it.
+
+        ``holder`` is ``replica#incarnation``. A lease is free once expired, or when it was taken
+        by an earlier incarnation of the same replica: that process is dead (this one replaced
+        it), so its work is taken over at once instead of after the lease runs out. A lease this
+        very process holds is not free: it is declaring that crisis right now.
 
         A conditional UPDATE and its row count work the same on SQLite and PostgreSQL, which a
         ``SELECT ... FOR UPDATE SKIP LOCKED`` would not (SQLite silently drops it).
         """
-        free = or_(
-            col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, col(CrisisRow.lease_owner) == holder
+        replica = holder.partition("#")[0]
+        predecessor = and_(
+            col(CrisisRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(CrisisRow.lease_owner) != holder
         )
+        free = or_(col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, predecessor)
         query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=holder, lease_until=until)
         return bool(await changed_rows(self._sessions, query))
+
+    async def renew(self, number: int, holder: str, until: datetime) -> bool:
+        """Extend a lease this holder still has; False if it lost it (taken over as expired)."""
+        query = (
+            update(CrisisRow)
+            .where(col(CrisisRow.id) == number, col(CrisisRow.lease_owner) == holder)
+            .values(lease_until=until)
+        )
+        return bool(await changed_rows(self._sessions, query))
+
+    async def release(self, number: int, holder: str) -> None:
+        """The steps are done (or failed): nobody needs to wait for this lease any more."""
+        query = (
+            update(CrisisRow)
+            .where(col(CrisisRow.id) == number, col(CrisisRow.lease_owner) == holder)
+            .values(lease_owner=None, lease_until=None)
+        )
+        await changed_rows(self._sessions, query)
 
     async def due_update_reminders(self, now: datetime, limit: int = 50) -> list[Crisis]:
         """Active crises whose status update is overdue and not yet reminded, each claimed once:
@@ -213,14 +239,18 @@ class SqlCrisisRepository:
         )
         _check_found(await changed_rows(self._sessions, query), f"step {key!r} of crisis {number}")
 
-    async def add_event(self, number: int, event: TimelineEvent) -> None:
+    async def add_event(self, number: int, event: TimelineEvent) -> bool:
+        """Record the event; False when an event with its key was recorded already."""
         async with self._sessions() as session:
             session.add(event_to_row(number, event))
             try:
                 await session.commit()
-            except IntegrityError as exc:  # the only constraint left to break is the crisis FK
+            except IntegrityError as exc:
                 await session.rollback()
+                if event.key is not None and violates(exc, EVENT_KEY_CONSTRAINT, "timeline_event.key"):
+                    return False
                 raise LookupError(f"no crisis {number} to add an event to") from exc
+        return True
 
     async def timeline(self, number: int) -> list[TimelineEvent]:
         query = (
@@ -256,18 +286,9 @@ async def _steps_of(session: AsyncSession, numbers: Sequence[int]) -> dict[int, 
 
 
 def _raise_if_room_name_taken(exc: IntegrityError, name: str) -> None:
-    """Turn a clash on the room-name constraint into the domain error; leave any other alone.
-
-    PostgreSQL names the violated constraint (psycopg's ``diag.constraint_name``); SQLite only
-    says ``UNIQUE constraint failed: crisis.room_name`` in its message.
-    """
-    if _violates(exc, ROOM_NAME_CONSTRAINT, "crisis.room_name"):
+    """Turn a clash on the room-name constraint into the domain error; leave any other alone."""
+    if violates(exc, ROOM_NAME_CONSTRAINT, "crisis.room_name"):
         raise RoomNameTakenError(name) from exc
-
-
-def _violates(exc: IntegrityError, constraint: str, sqlite_column: str) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == constraint or sqlite_column in str(exc.orig)
 
 
 def _check_found(rowcount: int, what: str) -> None:

@@ -27,6 +27,8 @@ from sqlmodel import Field, SQLModel
 
 ROOM_NAME_CONSTRAINT = "uq_crisis_room_name"
 REQUEST_KEY_CONSTRAINT = "uq_crisis_request_key"
+EVENT_KEY_CONSTRAINT = "uq_timeline_event_crisis_id_key"
+PAGE_KEY_CONSTRAINT = "uq_page_crisis_id_key"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -104,6 +106,9 @@ class CrisisRow(SQLModel, table=True):
     # the due time a reminder was already sent for: one reminder per missed update, across replicas
     update_reminded_for: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     review: dict[str, str] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    # where the declarer hears the outcome, whichever replica finishes the declaration
+    reply_to: str | None = None
+    asked_severity: str | None = None
     # which process is running this crisis's start steps, until when: a restarted or second
     # replica resumes unfinished steps only once the lease has expired
     lease_owner: str | None = None
@@ -127,10 +132,15 @@ class CrisisStepRow(SQLModel, table=True):
 
 
 class TimelineEventRow(SQLModel, table=True):
-    """Something that happened; read back ordered by ``(at, id)`` so ties keep insertion order."""
+    """Something that happened; read back ordered by ``(at, id)`` so ties keep insertion order.
+
+    ``key`` makes an event recorded by a step that may run twice (after a crash) recorded once."""
 
     __tablename__ = "timeline_event"
-    __table_args__ = (Index("ix_timeline_event_crisis_id_at", "crisis_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_event_crisis_id_at", "crisis_id", "at", "id"),
+        Index(EVENT_KEY_CONSTRAINT, "crisis_id", "key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     crisis_id: int = Field(sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False))
@@ -139,6 +149,7 @@ class TimelineEventRow(SQLModel, table=True):
     text: str
     actor: dict[str, Any] = Field(sa_column=_json(nullable=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    key: str | None = None
 
 
 class DraftRow(SQLModel, table=True):
@@ -174,7 +185,10 @@ class PageRow(SQLModel, table=True):
     replicas can share: a due page is claimed by one of them, never both."""
 
     __tablename__ = "page"
-    __table_args__ = (Index("ix_page_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_page_due", "status", "due_at"),
+        Index(PAGE_KEY_CONSTRAINT, "crisis_id", "key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     crisis_id: int = Field(
@@ -192,6 +206,10 @@ class PageRow(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     lease_owner: str | None = None
     lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # one page per (crisis, role, reason): paging the same role for the same reason twice (a
+    # resumed declaration) finds the first page instead of starting a second timer
+    key: str | None = None
+    delivered: int = -1
 
 
 class ProcessedEventRow(SQLModel, table=True):

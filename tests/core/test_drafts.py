@@ -39,9 +39,12 @@ class Rig:
         self.drafts = core.cases.drafts
 
     async def crisis(self, severity: str) -> Crisis:
-        return await self.service.start(
-            StartCommand("complaint", severity, f"Cracked shades {severity}"), self.who("sofia")
+        """Declared by the lead, who may declare at any severity (the plan keeps sev1 for leads)."""
+        crisis = await self.service.start(
+            StartCommand("complaint", severity, f"Cracked shades {severity}"), self.who("amelie")
         )
+        assert crisis.severity_id == severity
+        return crisis
 
     def who(self, pid: str) -> Actor:
         return person(self.loaded, pid)

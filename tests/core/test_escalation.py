@@ -196,7 +196,7 @@ async def test_a_restart_in_the_middle_of_a_timer_loses_nothing(rig: Rig) -> Non
     crisis = await rig.service.start(StartCommand("troll", "sev4", "Restart"), rig.who("amelie"))
     first = rig.scheduler()
     rig.clock.advance(minutes=61)
-    claimed = await rig.pages.claim_due(first.replica, rig.clock.now(), rig.clock.now() + timedelta(minutes=2))
+    claimed = await rig.pages.claim_due(first.holder, rig.clock.now(), rig.clock.now() + timedelta(minutes=2))
     assert len(claimed) == 1  # the first process claims the page, then dies before firing it
     restarted = rig.scheduler(rig.replica("replica-2"))
     assert await restarted.tick() == 0, "the dead process's lease has not expired yet"
@@ -241,7 +241,7 @@ async def test_two_replicas_fire_each_timer_exactly_once(
 async def test_overdue_status_updates_are_reminded_once(rig: Rig) -> None:
     crisis = await rig.service.start(StartCommand("complaint", "sev3", "Quiet update"), rig.who("amelie"))
     assert crisis.next_update_due == rig.clock.now() + timedelta(minutes=120), "sev3: an update every two hours"
-    scheduler, other = rig.scheduler(rig.replica("replica-1")), rig.scheduler(rig.replica("replica-2"))
+    scheduler, other = rig.scheduler(rig.replica("replica-a")), rig.scheduler(rig.replica("replica-b"))
     rig.clock.advance(minutes=100)
     await rig.service.handle(rig.inv("update Carrier found the pallet", "amelie", crisis))
     rig.clock.advance(minutes=100)
@@ -340,7 +340,7 @@ async def test_only_people_of_the_plan_answer_the_review(rig: Rig) -> None:
 class BuggyChat(ConsoleChat):
     """A chat adapter with a bug: it breaks the port's contract with a KeyError."""
 
-    async def notify(self, member: Member, message: Message) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
         raise KeyError(member.person_id)
 
 

@@ -492,6 +492,129 @@ def test_plan_and_playbook_problems_are_reported_together(plan_copy: Path) -> No
     assert {issue.file for issue in error.issues} == {plan_copy, troll}
 
 
+def test_schema_and_reference_problems_are_reported_together(plan_copy: Path) -> None:
+    # A value of the wrong type must not hide an unknown id until the next run.
+    edit(plan_copy, "ack_timeout_minutes: 10", 'ack_timeout_minutes: "soon"')
+    edit(plan_copy, "page: [crisis_lead, press]", "page: [crisis_lead, pres]")
+    error = load_error(plan_copy)
+    assert_reported(
+        error,
+        plan_copy,
+        line_of(plan_copy, 'ack_timeout_minutes: "soon"'),
+        "severities.sev2.ack_timeout_minutes",
+        "valid integer",
+        "write a whole number",
+    )
+    assert_reported(
+        error,
+        plan_copy,
+        line_of(plan_copy, "page: [crisis_lead, pres]"),
+        "severities.sev2.page[1]",
+        "unknown role 'pres'",
+        "did you mean 'press'?",
+    )
+    assert len(error.issues) == 2
+
+
+def test_schema_reference_and_playbook_problems_are_reported_together(plan_copy: Path) -> None:
+    edit(plan_copy, "    email: sofia.chen@", "    emial: sofia.chen@")
+    edit(plan_copy, "page: [crisis_lead, press]", "page: [crisis_lead, pres]")
+    troll = plan_copy.parent / "troll.yaml"
+    edit(troll, "  community_manager: The evidence log", "  community_manger: The evidence log")
+    error = load_error(plan_copy)
+    assert_reported(error, plan_copy, line_of(plan_copy, "emial:"), "people.sofia.emial", "did you mean 'email'?")
+    assert_reported(
+        error, plan_copy, line_of(plan_copy, "page: [crisis_lead, pres]"), "severities.sev2.page[1]", "'pres'"
+    )
+    assert_reported(error, troll, line_of(troll, "community_manger:"), "owners.community_manger", "unknown role")
+    assert len(error.issues) == 3
+
+
+@pytest.mark.parametrize(
+    ("edits", "keys"),
+    [
+        pytest.param(
+            [
+                ("    email: sofia.chen@", "    emial: sofia.chen@"),
+                ("default_severity: sev4", "default_severity: sev5"),
+            ],
+            ["people.sofia.emial", "scenarios.troll.default_severity"],
+            id="bad person key, unknown severity",
+        ),
+        pytest.param(
+            # both problems in the same role: the one the schema refuses does not hide the other
+            [("    name: Legal\n", '    name: ""\n'), ("people: [daniel]", "people: [danial]")],
+            ["roles.legal.name", "roles.legal.people[0]"],
+            id="empty role name, unknown person in that role",
+        ),
+        pytest.param(
+            [("ack_timeout_minutes: 60", "ack_timeout_minutes: 0"), ("slack_id: U01THEO000", "slack_id: U01SOFIA00")],
+            ["severities.sev4.ack_timeout_minutes", "people.theo.slack_id"],
+            id="timeout out of range, shared contact",
+        ),
+        pytest.param(
+            [
+                ("announcements_channel: crisis-announcements", "announcements_channel: Crisis Announcements"),
+                (
+                    "    people: [julien, isabelle]\n",
+                    "    people: [julien, isabelle]\n    escalates_to: executive_sponsor\n",
+                ),
+            ],
+            ["announcements_channel", "roles.executive_sponsor.escalates_to"],
+            id="bad channel name, escalation loop",
+        ),
+        pytest.param(
+            [
+                ("slack_usergroup: S01SOCIAL0", "slack_usergroup: social"),
+                ("groups: [social_team]", "groups: [social_teem]"),
+            ],
+            ["groups.social_team.slack_usergroup", "roles.social_media_team.groups[0]"],
+            id="bad user group, unknown group in a role",
+        ),
+    ],
+)
+def test_each_schema_problem_comes_with_the_reference_problems(
+    plan_copy: Path, edits: list[tuple[str, str]], keys: list[str]
+) -> None:
+    for old, new in edits:
+        edit(plan_copy, old, new)
+    error = load_error(plan_copy)
+    for key in keys:
+        find_issue(error, key)
+    assert len(error.issues) == len(keys), str(error)
+    assert all(issue.line and issue.fix for issue in error.issues), str(error)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        # not a list: "nobody leads" would only repeat the schema's complaint, wrongly
+        (
+            "invite: [community_manager, social_media_team, crisis_lead]",
+            "invite: crisis_lead",
+            "severities.sev4.invite",
+        ),
+        # not a list: the role is not empty, its people are written wrongly
+        ("people: [daniel]", "people: daniel", "roles.legal.people"),
+        # not a mapping: claire is still defined, so roles naming her are fine
+        (
+            "  claire:\n    # External PR agency: not in our Slack workspace, so email only.\n"
+            "    name: Claire Dubois\n    title: Account Director, Agence Rivage (PR agency)\n"
+            "    email: claire.dubois@agencerivage.example\n",
+            "  claire: Claire Dubois\n",
+            "people.claire",
+        ),
+        ("lead_role: crisis_lead", "lead_role: [crisis_lead]", "lead_role"),
+        ("default_severity: sev4", "default_severity: 4", "scenarios.troll.default_severity"),
+    ],
+)
+def test_a_value_the_schema_refuses_is_reported_once(plan_copy: Path, old: str, new: str, key: str) -> None:
+    edit(plan_copy, old, new)
+    error = load_error(plan_copy)
+    find_issue(error, key)
+    assert len(error.issues) == 1, str(error)
+
+
 def test_every_issue_has_a_line_and_a_fix(plan_copy: Path) -> None:
     edit(plan_copy, "page: [crisis_lead, press]", "page: [crisis_lead, pres]")
     edit(plan_copy, "aliases: [trolling]", "aliases: [trolling, angry-customer]")
@@ -522,3 +645,21 @@ def test_plan_without_roles_does_not_flag_every_playbook_owner(plan_copy: Path) 
     find_issue(error, "roles")
     find_issue(error, "scenarios.other.playbook")
     assert "unknown role" not in str(error)
+
+
+def test_declaration_rights_and_communication_roles_name_what_exists(plan_copy: Path) -> None:
+    edit(plan_copy, "  sev2: plan\n", "  sev7: plan\n")
+    edit(plan_copy, "communication_roles: [community_manager, social_media_team, press]", "communication_roles: [prss]")
+    error = load_error(plan_copy)
+    assert_reported(error, plan_copy, line_of(plan_copy, "sev7: plan"), "declare_at.sev7", "unknown severity 'sev7'")
+    issue = find_issue(error, "communication_roles[0]")
+    assert "unknown role 'prss'" in issue.message
+    assert "did you mean 'press'" in issue.fix
+
+
+def test_permissions_take_only_known_rules(plan_copy: Path) -> None:
+    edit(plan_copy, "  resolve: lead\n", "  resolve: everybody\n")
+    error = load_error(plan_copy)
+    issue = find_issue(error, "permissions.resolve")
+    assert "anyone" in issue.message
+    assert "lead" in issue.message

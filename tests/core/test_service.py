@@ -11,32 +11,16 @@ from bot.container import Core
 from bot.core.commands import ResolveCommand, StartCommand
 from bot.core.messaging.message import Message
 from bot.core.model.clock import ManualClock
-from bot.core.model.crisis import Actor, CrisisStatus, Invocation, Room, StepStatus
+from bot.core.model.crisis import Actor, CrisisStatus, Invocation, StepStatus
 from bot.core.model.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import PostedMessage
 from bot.core.service import CrisisService
 from bot.storage.repository import SqlCrisisRepository
 from tests.conftest import CoreFactory, workspace
+from tests.fakes.killed import KilledChat
 
 AMELIE = Actor(platform_id="amelie", name="Amélie Laurent", person_id="amelie")
-
-
-class CrashingChat(ConsoleChat):
-    """Dies, as a killed process would, at a chosen point of a declaration."""
-
-    crash_at: str | None = "pin"
-
-    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
-        room = await super().create_room(name, private=private, topic=topic, purpose=purpose)
-        if self.crash_at == "after_create_room":  # the platform made the room; the database never heard
-            raise asyncio.CancelledError
-        return room
-
-    async def pin(self, posted: PostedMessage) -> None:
-        if self.crash_at == "pin":
-            raise asyncio.CancelledError
-        await super().pin(posted)
 
 
 @pytest.fixture
@@ -129,10 +113,10 @@ async def test_unreachable_person_does_not_stop_the_others(loaded_plan: LoadedPl
 async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    chat = CrashingChat(ws)
+    chat = KilledChat(ws, at="pin")
     service = make_core(chat, replica="first-process").service
     with pytest.raises(asyncio.CancelledError):
-        await service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE)
+        await chat.run(service.start(StartCommand("complaint", "sev3", "Late parcels"), AMELIE))
     [crisis] = await repo.list_crises()
     status = (await service.handle(inv("status", crisis.room.id if crisis.room else None))).plain_text()
     assert "Steps not done" in status
@@ -140,8 +124,7 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     # paging and the announcement run beside the pin, so the crash may or may not have stopped them
     assert {"pin"} <= {s.key for s in crisis.unfinished_steps} <= {"pin", "page", "announce"}
 
-    chat.crash_at = None
-    restarted = make_core(chat, replica="second-process").service
+    restarted = make_core(ConsoleChat(ws), replica="second-process").service
     assert await restarted.resume_unfinished() == [], "the first process's lease has not expired yet"
     clock.advance(minutes=6)
     [resumed] = await restarted.resume_unfinished()
@@ -150,10 +133,15 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     assert again is not None
     assert again.unfinished_steps == []
     room = ws.channels[crisis.room_name]
-    kickoffs = [p for p in room.posts if p.message.summary == f"{crisis.key} declared: Late parcels (SEV3)"]
-    assert len(kickoffs) == 1, "the kickoff was done before the crash and must not be posted twice"
-    # besides the kickoff, the war room only shows the page cards (paging ran beside the pin)
-    assert all(p.message.summary.startswith("Paging ") for p in room.posts if p not in kickoffs)
+    # the kickoff was done before the crash and must not be posted twice; each page goes out once
+    # whether the crash stopped paging (it ran beside the pin) or not; the cards go out side by
+    # side, in whichever order they land
+    kickoff, *cards = [p.message.summary for p in room.posts]
+    assert kickoff == f"{crisis.key} declared: Late parcels (SEV3)"
+    assert sorted(cards) == [
+        f"Paging Amélie Laurent (Crisis lead) for {crisis.key}",
+        f"Paging Sofia Chen (Community manager) for {crisis.key}",
+    ]
     assert room.posts[0].pinned
     assert await restarted.resume_unfinished() == []
 
@@ -161,17 +149,15 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
 async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(
     ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    chat = CrashingChat(ws)
-    chat.crash_at = "after_create_room"
+    chat = KilledChat(ws, at="create_room", when="during")  # the platform made the room; the database never heard
     with pytest.raises(asyncio.CancelledError):
-        await make_core(chat).service.start(StartCommand("troll", None, "Bot swarm"), AMELIE)
+        await chat.run(make_core(chat).service.start(StartCommand("troll", None, "Bot swarm"), AMELIE))
     [crisis] = await repo.list_crises()
     assert crisis.room is None
     assert crisis.room_name in ws.channels
 
-    chat.crash_at = None
     clock.advance(minutes=6)
-    [resumed] = await make_core(chat).service.resume_unfinished()
+    [resumed] = await make_core(ConsoleChat(ws)).service.resume_unfinished()
     assert resumed.room is not None
     assert resumed.room.name == crisis.room_name
     assert [name for name in ws.channels if "bot-swarm" in name] == [crisis.room_name]
@@ -181,12 +167,11 @@ async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(
 async def test_resolving_during_a_declaration_is_not_undone(
     ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
 ) -> None:
-    chat = CrashingChat(ws)
-    service = make_core(chat).service
+    chat = KilledChat(ws, at="pin")
     with pytest.raises(asyncio.CancelledError):
-        await service.start(StartCommand("troll", None, "Short-lived"), AMELIE)
+        await chat.run(make_core(chat).service.start(StartCommand("troll", None, "Short-lived"), AMELIE))
+    service = make_core(ConsoleChat(ws)).service
     await service.resolve(ResolveCommand(1, "false alarm"), inv("resolve"))
-    chat.crash_at = None
     clock.advance(minutes=6)
     assert await service.resume_unfinished() == [], "a resolved crisis is not set up any further"
     saved = await repo.get(1)

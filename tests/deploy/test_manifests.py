@@ -43,6 +43,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.list": frozenset({"channels:read", "groups:read"}),
     "conversations.info": frozenset({"channels:read", "groups:read"}),  # adopting a war room on resume
     "pins.add": frozenset({"pins:write"}),
+    # a declaration resumed after a crash looks for what it may have posted already
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
+    "conversations.open": frozenset({"im:write"}),  # the DM channel of a page, to look in it
     # users:read.email is only granted together with users:read
     "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),
 }
@@ -58,6 +61,10 @@ EXPECTED_BOT_SCOPES = frozenset(
         "channels:read",
         "groups:read",
         "pins:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "im:write",
         "users:read",
         "users:read.email",
     }

@@ -84,6 +84,16 @@ def _page(items: list[Any], args: JSON, default_limit: int = 100) -> tuple[list[
     return items[start:end], nxt
 
 
+def _metadata(raw: Any) -> JSON:
+    """Message metadata as Slack checks it: an event_type and an event_payload object."""
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(value.get("event_payload"), dict):
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
+
+
 def _text_len(obj: Any) -> int:
     return len(str(obj.get("text", ""))) if isinstance(obj, dict) else 0
 
@@ -434,8 +444,26 @@ class Workspace:
         msg.update(content)
         if args.get("thread_ts"):
             msg["thread_ts"] = str(args["thread_ts"])
+        if args.get("metadata") is not None:
+            msg["metadata"] = _metadata(args["metadata"])
         self.messages.setdefault(ch["id"], []).append(msg)
         return {"channel": ch["id"], "ts": ts, "message": msg}
+
+    @api("conversations.history")
+    def conversations_history(self, args: JSON) -> JSON:
+        """Newest first, as Slack answers; metadata only with include_all_metadata, as Slack does.
+        The bot must be a member (channels:history / groups:history / im:history)."""
+        ch = self.find_channel(args.get("channel"))
+        if self.bot_user_id not in ch["members"]:
+            raise SlackError("not_in_channel")
+        with_metadata = _flag(args.get("include_all_metadata"))
+        newest_first = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for m in reversed(self.messages.get(ch["id"], []))
+            if not m.get("thread_ts") or m["thread_ts"] == m["ts"]
+        ]
+        page, nxt = _page(newest_first, args)
+        return {"messages": page, "has_more": bool(nxt), "response_metadata": {"next_cursor": nxt}}
 
     @api("chat.postEphemeral")
     def chat_post_ephemeral(self, args: JSON) -> JSON:

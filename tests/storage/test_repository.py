@@ -221,13 +221,36 @@ async def test_only_one_resolve_wins(repo: SqlCrisisRepository) -> None:
 
 async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     later = DECLARED_AT + timedelta(minutes=10)
-    held = await repo.create(make_crisis("room-a"), holder="replica-1", until=later)
+    held = await repo.create(make_crisis("room-a"), holder="replica-1#a", until=later)
     free = await repo.create(make_crisis("room-b"))
     assert {c.number for c in await repo.unfinished()} == {held.number, free.number}
-    assert not await repo.claim(held.number, "replica-2", later, now=DECLARED_AT)
-    assert await repo.claim(held.number, "replica-1", later, now=DECLARED_AT), "the holder may renew"
-    assert await repo.claim(held.number, "replica-2", later, now=later + timedelta(seconds=1))
-    assert await repo.claim(free.number, "replica-2", later, now=DECLARED_AT)
+    assert not await repo.claim(held.number, "replica-2#a", later, now=DECLARED_AT)
+    # a live lease is not free even for its holder: that process is declaring the crisis now
+    assert not await repo.claim(held.number, "replica-1#a", later, now=DECLARED_AT)
+    assert await repo.renew(held.number, "replica-1#a", later), "the holder renews it"
+    assert not await repo.renew(held.number, "replica-2#a", later), "nobody else can"
+    assert await repo.claim(held.number, "replica-2#a", later, now=later + timedelta(seconds=1))
+    assert await repo.claim(free.number, "replica-2#a", later, now=DECLARED_AT)
     for step in free.steps:
         await repo.set_step(free.number, step.key, StepStatus.DONE, "", DECLARED_AT)
     assert [c.number for c in await repo.unfinished()] == [held.number]
+
+
+async def test_a_restarted_replica_takes_over_its_predecessors_lease_at_once(repo: SqlCrisisRepository) -> None:
+    later = DECLARED_AT + timedelta(minutes=10)
+    held = await repo.create(make_crisis("room-a"), holder="replica-1#before", until=later)
+    assert not await repo.claim(held.number, "replica-10#x", later, now=DECLARED_AT), "not a prefix match"
+    assert await repo.claim(held.number, "replica-1#after", later, now=DECLARED_AT), "the same replica, restarted"
+    assert not await repo.renew(held.number, "replica-1#before", later), "the old incarnation lost it"
+    await repo.release(held.number, "replica-1#after")
+    assert await repo.claim(held.number, "replica-2#a", later, now=DECLARED_AT), "released: free for anyone"
+
+
+async def test_a_keyed_event_is_recorded_once(repo: SqlCrisisRepository) -> None:
+    crisis = await repo.create(make_crisis("room-a"))
+    event = TimelineEvent(at=DECLARED_AT, kind=EventKind.ANNOUNCED, text="Announced", key="announced")
+    assert await repo.add_event(crisis.number, event)
+    assert not await repo.add_event(crisis.number, event.model_copy(update={"text": "again"}))
+    assert await repo.add_event(crisis.number, event.model_copy(update={"key": None}))
+    assert await repo.add_event(crisis.number, event.model_copy(update={"key": None}))
+    assert [e.text for e in await repo.timeline(crisis.number)] == ["Announced"] * 3

@@ -32,6 +32,7 @@ class Post:
     message: Message
     pinned: bool = False
     thread_id: str | None = None
+    key: str | None = None  # the invisible mark a step finds its own post again by
 
 
 @dataclass
@@ -60,6 +61,9 @@ class ConsoleWorkspace:
         self.unreachable = dict(unreachable or {})
         # the buttons of the last message shown: the console's numbered choices
         self.choices: list[Button] = []
+        # direct messages the bot sent, per person (a terminal has no Messages tab to look in)
+        self.direct: dict[str, list[Post]] = {}
+        self.replies: list[tuple[str, Message]] = []  # answers to requests, by address
         self._ids = count(1)
 
     def channel(self, name_or_id: str) -> Channel | None:
@@ -130,9 +134,14 @@ class ConsoleChat:
             self.ws.say("⚠ could not invite ", Text(self.ws.plan.people[pid].name), f": {why}")
         return report
 
-    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
+    async def post(
+        self, channel_id: str, message: Message, thread_id: str | None = None, *, key: str | None = None
+    ) -> PostedMessage:
+        return self._post(channel_id, message, thread_id, key)
+
+    def _post(self, channel_id: str, message: Message, thread_id: str | None, key: str | None) -> PostedMessage:
         channel = self._require(channel_id)
-        post = Post(self.ws.next_id(), "crisisbot", message, thread_id=thread_id)
+        post = Post(self.ws.next_id(), "crisisbot", message, thread_id=thread_id, key=key)
         channel.posts.append(post)
         where = f"#{channel.name}" + (" (thread)" if thread_id else "")
         self.ws.show(message, title=f"crisisbot in {where}")
@@ -149,15 +158,30 @@ class ConsoleChat:
                 return
         raise ChatPlatformError(f"There is no message {posted.message_id} in #{channel.name} to pin.")
 
-    async def notify(self, member: Member, message: Message) -> None:
+    async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
+        found = self.ws.channel(channel)
+        post = next((p for p in found.posts if p.key == key), None) if found else None
+        return PostedMessage(found.id, post.id) if found and post else None
+
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
         if member.person_id in self.ws.unreachable:
             raise ChatPlatformError(self.ws.unreachable[member.person_id])
+        post = Post(self.ws.next_id(), "crisisbot", message, key=key)
+        self.ws.direct.setdefault(member.person_id, []).append(post)
         self.ws.say("✉ direct message to ", Text(member.person.name), ": ", Text(message.summary))
 
-    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
+    async def was_notified(self, member: Member, key: str) -> bool:
+        return any(p.key == key for p in self.ws.direct.get(member.person_id, []))
+
+    async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         if channel_name not in self.ws.channels:
             self.ws.add_channel(channel_name, topic="Crisis announcements from crisisbot")
-        return await self.post(channel_name, message)
+        return self._post(channel_name, message, None, key)
+
+    async def reply(self, address: str, message: Message) -> None:
+        """``address``: the person who asked (the console answers them where they type)."""
+        self.ws.replies.append((address, message))
+        self.ws.show(message, title=f"crisisbot to {self.ws.plan.person_name(address)}")
 
     def _require(self, channel_id: str) -> Channel:
         channel = self.ws.channel(channel_id)

@@ -9,13 +9,14 @@ what comes back (Block Kit, modals).
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -23,13 +24,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack.chat import SlackChat, slack_error
 from bot.adapters.slack.forms import FormContext, FormTooLong, modal, submitted_values
 from bot.adapters.slack.home import HomeTab, RetrySkipper
+from bot.adapters.slack.lazy import TrackedLazyRunner
 from bot.adapters.work import Work
 from bot.core.messaging.message import Form, Message
 from bot.core.messaging.text import error
 from bot.core.model.actions import Action, FormKind
 from bot.core.model.clock import SystemClock
 from bot.core.model.crisis import Actor, Invocation
-from bot.core.model.errors import CrisisError
+from bot.core.model.errors import ChatPlatformError, CrisisError
 from bot.core.ports import Clock, ProcessedEvents
 from bot.core.service import CrisisService
 
@@ -61,20 +63,28 @@ class SlackHandlers:
         self.home = HomeTab(service, chat)
         service.subscribe(self._crises_changed)
 
+    def authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Who the bot is, for Bolt: from one auth.test shared with the chat, and without it when
+        Slack does not answer. Bolt's own check would tell people to reinstall the app on any
+        transient auth.test failure, and drop their request. (A plain function: Bolt passes
+        arguments by the names it sees, and would take a method's ``self`` for one of them.)"""
+        chat = self.chat
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            try:
+                await chat.identity()
+            except ChatPlatformError as exc:
+                log.warning("auth.test failed (%s); answering with what is known", exc.user_message)
+            return AuthorizeResult(
+                enterprise_id=enterprise_id, team_id=team_id, bot_token=chat.client.token, bot_user_id=chat.bot_user_id
+            )
+
+        return authorize
+
     async def drain(self) -> None:
         """Wait until every request's work (and what it started, Slack calls included) is done."""
         await self.work.drain()
         await self.chat.settle()
-
-    def lazy(self, function: Lazy) -> Lazy:
-        """Run ``function`` as promised work: in a slot, and counted until it is done."""
-
-        @functools.wraps(function)  # Bolt reads the wrapped signature to know what to pass
-        async def run(**kwargs: Any) -> None:
-            async with self.work.job():
-                await function(**kwargs)
-
-        return run
 
     async def _crises_changed(self) -> None:
         self.work.spawn(self.home.refresh(), "refreshing the Home tab")
@@ -89,20 +99,27 @@ class SlackHandlers:
 
         return unescape(_MENTION.sub(person, str(body.get("text") or "")))
 
-    async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        """Parsing is pure and fast, so mistakes are answered in the acknowledgement itself."""
-        self.work.expect()  # Bolt starts the lazy listener whatever the acknowledgement says
-        instant = self.service.instant_reply(self.command_text(body))
+    async def ack_command(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Mistakes are answered in the acknowledgement itself; a declaration is stored before
+        "Declaring..." goes out, so no replica can lose what a person was told is under way."""
+        address = json.dumps({"response_url": body.get("response_url"), "user": self.actor(body).platform_id})
+        instant = await self.service.accept(self.invocation(body), reply_to=address)
         if instant is None:
             await ack()
-        else:
-            message = instant.message
-            await ack(
-                text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral"
-            )
+            return
+        if instant.crisis is not None:
+            context["reserved_crisis"] = instant.crisis  # for the lazy listener, which Bolt gives a copy
+        message = instant.message
+        await ack(text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral")
 
-    async def run_command(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
-        inv = Invocation(actor=self.actor(body), text=self.command_text(body), channel_id=body.get("channel_id"))
+    async def run_command(
+        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        reserved = context.get("reserved_crisis")
+        if isinstance(reserved, int):
+            await self.service.declare_reserved(reserved)  # it answers the declarer itself
+            return
+        inv = self.invocation(body)
         instant = self.service.instant_reply(inv.text)
         if instant is not None and instant.final:
             return  # a mistake, answered in the acknowledgement
@@ -111,13 +128,12 @@ class SlackHandlers:
             await self.reply(respond, message)
 
         reply = await self.service.handle(inv, progress)
-        context = FormContext(response_url=body.get("response_url"), channel_id=body.get("channel_id"))
-        await self.show(reply, client, body.get("trigger_id"), context, lambda m: self.reply(respond, m))
+        where = FormContext(response_url=body.get("response_url"), channel_id=body.get("channel_id"))
+        await self.show(reply, client, body.get("trigger_id"), where, lambda m: self.reply(respond, m))
 
     # -- buttons and forms ---------------------------------------------------------------------
 
     async def ack_only(self, ack: AsyncAck) -> None:
-        self.work.expect()
         await ack()
 
     async def on_button(self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
@@ -131,7 +147,6 @@ class SlackHandlers:
 
     async def ack_form(self, ack: AsyncAck, view: dict[str, Any]) -> None:
         """Field errors are shown in the form itself, which stays open; nothing else is done."""
-        self.work.expect()  # Bolt starts the lazy listener whatever the acknowledgement says
         errors = self.service.check_form(str(view.get("callback_id") or ""), submitted_values(view))
         if errors:
             await ack(response_action="errors", errors=errors)
@@ -227,6 +242,9 @@ class SlackHandlers:
 
     # -- plumbing ----------------------------------------------------------------------------------
 
+    def invocation(self, body: dict[str, Any]) -> Invocation:
+        return Invocation(actor=self.actor(body), text=self.command_text(body), channel_id=body.get("channel_id"))
+
     def actor(self, body: dict[str, Any]) -> Actor:
         raw_user = body.get("user")
         user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
@@ -281,15 +299,21 @@ def build_app(
     # Bolt gets its own session-less client (it copies the client for each lazy listener);
     # process_before_response=True answers Slack as soon as ack() returns instead of polling for it
     # every 10 ms: the slow work still runs after, in the lazy listeners.
-    client = AsyncWebClient(
-        token=chat.client.token, base_url=chat.client.base_url, retry_handlers=chat.client.retry_handlers
-    )
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=True)
+    # Its token comes from ``authorize`` per request, so the client carries none (and Bolt, given
+    # no token, has none to warn it will not use).
+    client = AsyncWebClient(base_url=chat.client.base_url, retry_handlers=chat.client.retry_handlers)
     handlers = SlackHandlers(service, chat)
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        authorize=handlers.authorizer(),
+    )
+    app.listener_runner.lazy_listener_runner = TrackedLazyRunner(handlers.work, log)
     app.use(RetrySkipper(events, clock or SystemClock()))
-    app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.lazy(handlers.run_command)])
-    app.action(_ACTIONS)(ack=handlers.ack_only, lazy=[handlers.lazy(handlers.on_button)])
-    app.view(_FORMS)(ack=handlers.ack_form, lazy=[handlers.lazy(handlers.on_form)])
-    app.shortcut(SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.lazy(handlers.add_to_timeline)])
+    app.command(COMMAND)(ack=handlers.ack_command, lazy=[handlers.run_command])
+    app.action(_ACTIONS)(ack=handlers.ack_only, lazy=[handlers.on_button])
+    app.view(_FORMS)(ack=handlers.ack_form, lazy=[handlers.on_form])
+    app.shortcut(SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.add_to_timeline])
     app.event("app_home_opened")(handlers.home_opened)
     return app, handlers

@@ -5,19 +5,25 @@ What Slack makes hard is handled here, so the core never sees it:
 - ``conversations.invite`` fails whole on one bad user unless ``force=true``, and takes at most
   100 users per call: we force, chunk, and turn the per-user errors into readable reasons;
 - the bot must be a member to post: public channels are joined, private ones explained;
-- rate limits (429 + Retry-After) and 5xx are retried by slack_sdk's retry handlers.
+- rate limits (429 + Retry-After) and 5xx are retried (:mod:`bot.adapters.slack.retries`), every
+  call is bounded in time, and whatever still fails becomes a ``ChatPlatformError`` (the port's
+  one error), whatever Slack or a proxy in front of it answered;
+- a message a step may post twice (after a crash) carries its key in Slack's message metadata,
+  where ``find_posted`` looks for it in the channel's recent history.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.blocks import BlockRenderer, cut, escape
 from bot.adapters.slack.retries import Sleep, retry_handlers
@@ -29,6 +35,9 @@ from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
 
 log = logging.getLogger(__name__)
 INVITE_BATCH = 100
+CALL_TIMEOUT = 10.0  # seconds per HTTP attempt: a hung Slack call must not hold a declaration
+HISTORY_LOOKBACK = 100  # messages searched for a key; a resumed step runs seconds after the first
+METADATA_EVENT = "crisisbot_post"
 
 REASONS = {
     "user_not_found": "Slack does not know this user id; check slack_id in the plan",
@@ -42,16 +51,42 @@ REASONS = {
 }
 
 
+def make_session() -> aiohttp.ClientSession:
+    """A kept-alive session whose own timeout bounds each call: slack_sdk applies its timeout
+    only to sessions it creates itself, so a session we give it must carry one."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT))
+
+
 def make_client(
     token: str, base_url: str, session: aiohttp.ClientSession | None = None, sleep: Sleep = asyncio.sleep
 ) -> AsyncWebClient:
     """``session``: one kept-alive HTTP session, so calls on the declare path skip the TCP and TLS
     handshakes. Bolt's own client must stay session-less: Bolt copies it for every lazy listener."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(sleep=sleep), session=session)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=int(CALL_TIMEOUT),
+        retry_handlers=retry_handlers(sleep=sleep),
+        session=session,
+    )
 
 
 def slack_error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error")) if exc.response is not None else "no_response"
+    """Slack's error code, whatever came back: JSON, an HTML page from a proxy, plain text."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "unknown_error")
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return f"http_{status}" if status else "no_response"
+
+
+class SlackCallError(ChatPlatformError):
+    """A Web API call that failed after its retries; ``error`` is Slack's code for it."""
+
+    def __init__(self, action: str, error: str) -> None:
+        super().__init__(f"Slack could not {action}: {error}.")
+        self.error = error
 
 
 class SlackChat:
@@ -64,24 +99,25 @@ class SlackChat:
         self.user_ids: dict[str, str] = {pid: p.slack_id for pid, p in plan.people.items() if p.slack_id}
         self.unresolved: dict[str, str] = {}
         self.renderer = BlockRenderer(self.user_ids)
-        self._team_url: str | None = None
-        self._bot_user_id: str | None = None
+        self.team_url: str | None = None
+        self.bot_user_id: str | None = None
         self._identity_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._channel_ids: dict[str, str] = {}
 
     # -- who's who ---------------------------------------------------------------------------
 
-    async def _identity(self) -> None:
-        """auth.test once per process; concurrent callers share the call in flight."""
+    async def identity(self) -> None:
+        """auth.test once per process; concurrent callers share the call in flight, a failure is
+        tried again by the next caller."""
         if self._identity_task is None or (self._identity_task.done() and self._identity_task.exception()):
             self._identity_task = asyncio.ensure_future(self._fetch_identity())
         await asyncio.shield(self._identity_task)
 
     async def _fetch_identity(self) -> None:
         auth = await self._call("auth_test")
-        self._team_url = str(auth.get("url") or "")
-        self._bot_user_id = auth.get("user_id")
+        self.team_url = str(auth.get("url") or "")
+        self.bot_user_id = auth.get("user_id")
 
     async def aclose(self) -> None:
         """Close the kept-alive HTTP session, if this chat was given one."""
@@ -100,7 +136,7 @@ class SlackChat:
 
     async def prepare(self, members: Sequence[Member]) -> None:
         """Resolve emails to Slack ids (and who the bot is) beside room creation, off the critical path."""
-        await asyncio.gather(self._identity(), *(self._lookup(m) for m in members if m.person_id not in self.user_ids))
+        await asyncio.gather(self.identity(), *(self._lookup(m) for m in members if m.person_id not in self.user_ids))
 
     async def _lookup(self, member: Member) -> None:
         email = member.person.email
@@ -112,6 +148,9 @@ class SlackChat:
         except SlackApiError as exc:
             self.unresolved[member.person_id] = slack_error(exc)
             return
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            self.unresolved[member.person_id] = f"lookup failed ({type(exc).__name__})"
+            return
         self.user_ids[member.person_id] = resp["user"]["id"]
         self.unresolved.pop(member.person_id, None)
 
@@ -119,11 +158,11 @@ class SlackChat:
 
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
         try:
-            resp = await self.client.conversations_create(name=name, is_private=private)
-        except SlackApiError as exc:
-            if slack_error(exc) == "name_taken":
+            resp = await self._call("conversations_create", name=name, is_private=private)
+        except SlackCallError as exc:
+            if exc.error == "name_taken":
                 raise RoomNameTakenError(name) from None
-            raise self._platform_error("create the war room", exc) from None
+            raise
         channel_id = resp["channel"]["id"]
         # topic and purpose are cosmetic: set them beside the invitations, not before them
         for method, key, value in (
@@ -135,21 +174,19 @@ class SlackChat:
             )
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        await self._identity()
-        url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
-        return Room(id=channel_id, name=name, url=url)
+        await self.identity()
+        return Room(id=channel_id, name=name, url=self._url(channel_id))
 
     async def find_room(self, name: str) -> Room | None:
         try:
             channel_id = await self._channel_id(name)
-            info = await self.client.conversations_info(channel=channel_id)
-        except (ChatPlatformError, SlackApiError):
+            info = await self._call("conversations_info", channel=channel_id)
+            await self.identity()
+        except ChatPlatformError:
             return None
-        await self._identity()
-        if info["channel"].get("creator") != self._bot_user_id:
+        if info["channel"].get("creator") != self.bot_user_id:
             return None  # someone else's channel with that name: never take it over
-        url = f"{self._team_url}archives/{channel_id}" if self._team_url else None
-        return Room(id=channel_id, name=name, url=url)
+        return Room(id=channel_id, name=name, url=self._url(channel_id))
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
         await self.prepare([m for m in members if m.person_id not in self.user_ids])
@@ -159,17 +196,15 @@ class SlackChat:
             uid = self.user_ids.get(member.person_id)
             if uid is None:
                 report.failed[member.person_id] = _reason(self.unresolved.get(member.person_id, "no_contact"))
-            elif uid == self._bot_user_id:
+            elif uid == self.bot_user_id:
                 report.already_in.append(member.person_id)
             else:
                 by_uid[uid] = member.person_id
         uids = list(by_uid)
-        batches = [uids[i : i + INVITE_BATCH] for i in range(0, len(uids), INVITE_BATCH)]
-        for batch in batches:
+        for batch in (uids[i : i + INVITE_BATCH] for i in range(0, len(uids), INVITE_BATCH)):
             errors = await self._invite_batch(room.id, batch)
             for uid in batch:
-                pid = by_uid[uid]
-                error = errors.get(uid)
+                pid, error = by_uid[uid], errors.get(uid)
                 if error is None:
                     report.invited.append(pid)
                 elif error == "already_in_channel":
@@ -182,48 +217,65 @@ class SlackChat:
         """Per-user errors of one forced invitation; a whole-call failure applies to everyone."""
         try:
             resp = await self.client.conversations_invite(channel=channel_id, users=",".join(uids), force=True)
-            data: dict[str, Any] = resp.data if isinstance(resp.data, dict) else {}
+            data: Any = resp.data
         except SlackApiError as exc:
-            data = exc.response.data if exc.response is not None and isinstance(exc.response.data, dict) else {}
-            if not data.get("errors"):
+            data = getattr(exc.response, "data", None)
+            if not (isinstance(data, dict) and data.get("errors")):
                 return dict.fromkeys(uids, slack_error(exc))
-        return {str(e.get("user")): str(e.get("error")) for e in data.get("errors", []) if not e.get("ok", False)}
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            return dict.fromkeys(uids, f"the call failed ({type(exc).__name__})")
+        errors = data.get("errors", []) if isinstance(data, dict) else []
+        return {str(e.get("user")): str(e.get("error")) for e in errors if isinstance(e, dict) and not e.get("ok")}
 
-    async def post(self, channel_id: str, message: Message, thread_id: str | None = None) -> PostedMessage:
+    async def post(
+        self, channel_id: str, message: Message, thread_id: str | None = None, *, key: str | None = None
+    ) -> PostedMessage:
         chunks = self.renderer.messages(message)
         text = self.renderer.fallback(message)
-        first = await self._post_once(channel_id, text, chunks[0], thread_id)
-        ts = str(first["ts"])
-        channel = str(first["channel"])
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        first = await self._post_once(channel_id, text, chunks[0], thread_id, metadata)
+        ts, channel = str(first["ts"]), str(first["channel"])
         for rest in chunks[1:]:
-            await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_id or ts)
-        permalink = f"{self._team_url}archives/{channel}/p{ts.replace('.', '')}" if self._team_url else None
+            await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_id or ts, None)
+        permalink = f"{self.team_url}archives/{channel}/p{ts.replace('.', '')}" if self.team_url else None
         return PostedMessage(channel, ts, permalink)
 
-    async def _post_once(self, channel: str, text: str, blocks: list[Any], thread_ts: str | None) -> Any:
-        payload = [b.to_dict() for b in blocks]
+    async def _post_once(
+        self, channel: str, text: str, blocks: list[Any], thread_ts: str | None, metadata: dict[str, Any] | None
+    ) -> Any:
+        args = {"channel": channel, "text": text, "blocks": [b.to_dict() for b in blocks], "thread_ts": thread_ts}
         try:
-            return await self.client.chat_postMessage(channel=channel, text=text, blocks=payload, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            if slack_error(exc) != "not_in_channel":
-                raise self._platform_error("post a message", exc) from None
+            return await self._call("chat_postMessage", metadata=metadata, **args)
+        except SlackCallError as exc:
+            if exc.error != "not_in_channel":
+                raise
         await self._join(channel)
-        try:
-            return await self.client.chat_postMessage(channel=channel, text=text, blocks=payload, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            raise self._platform_error("post a message", exc) from None
+        return await self._call("chat_postMessage", metadata=metadata, **args)
+
+    async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
+        channel_id = await self._channel_id(channel)
+        await self.identity()
+        history = await self._call(
+            "conversations_history", channel=channel_id, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+        for found in history.get("messages") or []:
+            payload = (found.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key and found.get("user") in (self.bot_user_id, None):
+                return PostedMessage(channel_id, str(found["ts"]))
+        return None
 
     async def _join(self, channel: str) -> None:
         channel_id = await self._channel_id(channel)
         try:
-            await self.client.conversations_join(channel=channel_id)
-        except SlackApiError as exc:
-            if slack_error(exc) in ("method_not_supported_for_channel_type", "channel_not_found"):
+            await self._call("conversations_join", channel=channel_id)
+        except SlackCallError as exc:
+            if exc.error in ("method_not_supported_for_channel_type", "channel_not_found"):
+                name = channel.lstrip("#")
                 raise ChatPlatformError(
-                    f"crisisbot is not a member of #{channel.lstrip('#')}.",
-                    hint=f"Invite it there: type /invite @crisisbot in #{channel.lstrip('#')}.",
+                    f"crisisbot is not a member of #{name}.",
+                    hint=f"Invite it there: type /invite @crisisbot in #{name}.",
                 ) from None
-            raise self._platform_error("join the channel", exc) from None
+            raise
 
     async def _channel_id(self, channel: str) -> str:
         """Channel ids pass through; names are looked up once (the bot can only join by id)."""
@@ -251,30 +303,65 @@ class SlackChat:
 
     async def pin(self, posted: PostedMessage) -> None:
         try:
-            await self.client.pins_add(channel=posted.channel_id, timestamp=posted.message_id)
-        except SlackApiError as exc:
-            if slack_error(exc) != "already_pinned":
-                raise self._platform_error("pin the kickoff message", exc) from None
+            await self._call("pins_add", channel=posted.channel_id, timestamp=posted.message_id)
+        except SlackCallError as exc:
+            if exc.error != "already_pinned":
+                raise
 
-    async def notify(self, member: Member, message: Message) -> None:
-        """A DM from the bot (its Messages tab): chat.postMessage to the user id, no im: scope needed."""
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+        """A DM from the bot (its Messages tab): chat.postMessage to the user id."""
+        await self.post(await self._user_id(member), message, key=key)
+
+    async def was_notified(self, member: Member, key: str) -> bool:
+        opened = await self._call("conversations_open", users=await self._user_id(member))
+        return await self.find_posted(str(opened["channel"]["id"]), key) is not None
+
+    async def _user_id(self, member: Member) -> str:
         if member.person_id not in self.user_ids:
             await self._lookup(member)
         uid = self.user_ids.get(member.person_id)
         if uid is None:
             raise ChatPlatformError(_reason(self.unresolved.get(member.person_id, "no_contact")))
-        await self.post(uid, message)
+        return uid
 
-    async def announce(self, channel_name: str, message: Message) -> PostedMessage:
-        return await self.post(f"#{channel_name.lstrip('#')}", message)
+    async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
+        return await self.post(f"#{channel_name.lstrip('#')}", message, key=key)
+
+    async def reply(self, address: str, message: Message) -> None:
+        """``address``: the request's response_url (good for 30 minutes) and the user, as JSON;
+        when the response_url no longer answers, the reply goes by direct message."""
+        try:
+            where = json.loads(address)
+        except json.JSONDecodeError:
+            where = {}
+        where = where if isinstance(where, dict) else {}
+        text, blocks = self.renderer.fallback(message), [b.to_dict() for b in self.renderer.messages(message)[0]]
+        response_url, user = where.get("response_url"), where.get("user")
+        if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+            try:
+                sent = await AsyncWebhookClient(response_url, timeout=int(CALL_TIMEOUT)).send(
+                    text=text, blocks=blocks, response_type="ephemeral"
+                )
+                if sent.status_code == 200:
+                    return
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.info("response_url did not answer (%s); sending a DM", type(exc).__name__)
+        if isinstance(user, str) and user:
+            await self._call("chat_postMessage", channel=user, text=text, blocks=blocks)
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _url(self, channel_id: str) -> str | None:
+        return f"{self.team_url}archives/{channel_id}" if self.team_url else None
+
     async def _call(self, method: str, **kwargs: Any) -> Any:
+        """One Web API call; anything that fails, after the retries, is a ``ChatPlatformError``."""
         try:
             return await getattr(self.client, method)(**{k: v for k, v in kwargs.items() if v is not None})
         except SlackApiError as exc:
-            raise self._platform_error(method.replace("_", "."), exc) from None
+            raise self._platform_error(method, slack_error(exc)) from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+            raise self._platform_error(method, f"no answer ({type(exc).__name__})") from None
 
     async def _best_effort(self, method: str, **kwargs: Any) -> None:
         try:
@@ -283,11 +370,18 @@ class SlackChat:
             log.warning("%s failed: %s", method, exc.user_message)
 
     @staticmethod
-    def _platform_error(action: str, exc: SlackApiError) -> ChatPlatformError:
-        error = slack_error(exc)
-        status = exc.response.status_code if exc.response is not None else "?"
-        log.warning("Slack refused to %s: %s (HTTP %s)", action, error, status)
-        return ChatPlatformError(f"Slack could not {action}: {error}.")
+    def _platform_error(method: str, error: str) -> SlackCallError:
+        action = ACTIONS.get(method, method.replace("_", "."))
+        log.warning("Slack could not %s: %s", action, error)
+        return SlackCallError(action, error)
+
+
+ACTIONS = {
+    "conversations_create": "create the war room",
+    "chat_postMessage": "post a message",
+    "pins_add": "pin the kickoff message",
+    "conversations_join": "join the channel",
+}
 
 
 def _reason(error: str) -> str:

@@ -1,7 +1,7 @@
 """The App Home tab, kept fresh, and Events API retries skipped.
 
 The Home tab is re-published for the people who opened it whenever a crisis changes, so it is
-never staler than the last command.
+never staler than the last command. Each person sees the crises the plan lets them see.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.models.views import View
 
 from bot.adapters.slack.chat import SlackChat
+from bot.core.messaging.message import Message
+from bot.core.model.crisis import Actor
 from bot.core.ports import Clock, ProcessedEvents
 from bot.core.service import CrisisService
 
@@ -29,6 +31,11 @@ class HomeTab:
         self.chat = chat
         self.viewers: dict[str, None] = {}  # insertion-ordered set, bounded
 
+    def viewer(self, user: str) -> Actor:
+        person = self.chat.person_for(user)
+        name = self.service.plan.person_name(person) if person else user
+        return Actor(platform_id=user, name=name, person_id=person)
+
     async def opened(self, event: dict[str, Any]) -> None:
         user = str(event.get("user") or "")
         if not user or event.get("tab", "home") != "home":
@@ -36,11 +43,10 @@ class HomeTab:
         self.viewers[user] = None
         while len(self.viewers) > MAX_HOME_VIEWERS:
             self.viewers.pop(next(iter(self.viewers)))
-        await self.chat.client.views_publish(user_id=user, view=await self.view())
+        [home] = await self.service.overviews([self.viewer(user)])
+        await self.chat.client.views_publish(user_id=user, view=self.view(home))
 
-    async def view(self) -> dict[str, Any]:
-        """One view for everyone: it lists crises, nothing personal."""
-        message = await self.service.overview()
+    def view(self, message: Message) -> dict[str, Any]:
         blocks = [b.to_dict() for b in self.chat.renderer.blocks(message)[:100]]
         return View(type="home", blocks=blocks).to_dict()
 
@@ -50,13 +56,14 @@ class HomeTab:
         users = list(self.viewers)
         if not users:
             return
-        view = await self.view()
+        homes = await self.service.overviews([self.viewer(u) for u in users])
         for start in range(0, len(users), PUBLISH_BATCH):
-            batch = users[start : start + PUBLISH_BATCH]
+            batch = list(zip(users, homes, strict=True))[start : start + PUBLISH_BATCH]
             results = await asyncio.gather(
-                *(self.chat.client.views_publish(user_id=user, view=view) for user in batch), return_exceptions=True
+                *(self.chat.client.views_publish(user_id=user, view=self.view(home)) for user, home in batch),
+                return_exceptions=True,
             )
-            for user, result in zip(batch, results, strict=True):
+            for (user, _), result in zip(batch, results, strict=True):
                 if isinstance(result, Exception):
                     log.warning("could not refresh the Home tab of %s: %s", user, result)
 

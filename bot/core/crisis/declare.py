@@ -1,46 +1,50 @@
-"""Declaring a crisis: steps recorded before they run, finished after a crash, never done twice.
+"""Declaring a crisis: steps recorded before they run, finished after a crash, each done once.
 
-The steps are written to the database as pending in the same transaction as the crisis. Each one
-then records its outcome and what it produced (the room, the kickoff message id), and checks for
-that product before acting, so a resumed declaration adopts what the crashed one left behind
-instead of creating a second room or posting a second kickoff. A lease on the crisis row keeps two
-replicas from resuming the same declaration at once.
+The crisis and its pending steps are written in one transaction, under a lease: the process
+declaring it renews the lease while it works and releases it when done, so no other process (nor
+this one's own scheduler) resumes a declaration that is still running. When a process dies, its
+lease runs out (or, when it is restarted under the same replica name, is taken over at once) and
+another process resumes the steps still pending. Each step is safe to run again
+(:mod:`bot.core.crisis.steps`), so a resumed declaration adopts what the dead one left behind.
+
+A request is stored before anyone is told "Declaring..." (``reserve``), so a declaration that was
+acknowledged is never lost: whichever process finishes it answers the declarer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.commands import StartCommand
 from bot.core.context import Context, UseCase
 from bot.core.crisis import rooms
+from bot.core.crisis.steps import DeclarationSteps
 from bot.core.crisis.updates import next_update_due
 from bot.core.escalation.paging import PagingService
-from bot.core.messaging import crisis as views
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import progress as progress_note
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Step, StepKey, StepStatus
 from bot.core.model.errors import (
     AlreadyDeclaredError,
-    ChatPlatformError,
     ConflictError,
     CrisisError,
     DuplicateRequestError,
     RoomNameTakenError,
     UsageError,
 )
-from bot.core.model.events import Declared, EventKind, Invited
+from bot.core.model.events import Declared, EventKind
 from bot.core.plan import chain
-from bot.core.ports import Member, PostedMessage
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Message], Awaitable[None]]
 DEDUPE_WINDOW_SECONDS = 120
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=15)  # how long a dead declarer's work waits before another replica takes it
+HEARTBEAT_SECONDS = 4.0  # well inside the lease, so a slow step never loses it
 
 START_STEPS = (
     (StepKey.CREATE_ROOM, "Create the war room"),
@@ -50,37 +54,55 @@ START_STEPS = (
     (StepKey.PAGE, "Page the owners (with acknowledgement)"),
     (StepKey.ANNOUNCE, "Announce in the announcements channel"),
 )
+ANSWER_STEP = (StepKey.ANSWER, "Tell the declarer")
+Work = Callable[[Crisis, bool], Awaitable[str]]
 
 
 class Declarer(UseCase):
-    def __init__(self, ctx: Context, paging: PagingService, replica: str) -> None:
+    def __init__(self, ctx: Context, paging: PagingService, holder: str) -> None:
         super().__init__(ctx)
-        self.paging = paging
-        # names this process in leases, so replicas can tell whose unfinished work is whose
-        self.replica = replica
+        self.steps = DeclarationSteps(ctx, paging)
+        # "replica#incarnation": names this process in leases, so replicas tell whose work is whose
+        self.holder = holder
         self._running: set[int] = set()  # crisis numbers this process is declaring right now
 
     async def declare(
-        self, cmd: StartCommand, actor: Actor, progress: Progress | None = None, request_key: str | None = None
+        self,
+        cmd: StartCommand,
+        actor: Actor,
+        progress: Progress | None = None,
+        request_key: str | None = None,
     ) -> Crisis:
-        """Declare and run the steps.
+        """Reserve the crisis and run its steps (for callers that wait for the outcome)."""
+        crisis = await self.reserve(cmd, actor, request_key)
+        if progress is None:
+            return await self.run(crisis)
+        note = progress_note(f"Declaring {crisis.key}: creating the war room and paging the owners...")
+        _, declared = await asyncio.gather(progress(note), self.run(crisis))  # the note is off the critical path
+        return declared
 
-        ``request_key`` names the request on its platform (a Slack view id) so a repeated
-        submission finds the first crisis. Without one, the same person declaring the same thing
-        within a couple of minutes is taken for a double click.
-        """
+    async def reserve(
+        self, cmd: StartCommand, actor: Actor, request_key: str | None = None, reply_to: str | None = None
+    ) -> Crisis:
+        """Store the declaration, steps pending, under this process's lease: from here on it is
+        never lost. ``request_key`` names the request on its platform (a Slack view id) so a
+        repeated submission finds the first crisis; without one, the same person declaring the
+        same thing within a couple of minutes is taken for a double click. ``reply_to``: where
+        the declarer hears the outcome, whichever process finishes it."""
         if cmd.title is None:
             raise UsageError(
                 "Give the crisis a short title: `/crisis start [scenario] [sev1..sev4] <title>`.",
                 hint="Example: /crisis start complaint sev3 Delivery delays flood our mentions",
             )
         scenario = self.plan.scenarios[cmd.scenario_id]
-        severity_id = cmd.severity_id or scenario.default_severity
+        asked = cmd.severity_id or scenario.default_severity
+        severity_id = self.access.declarable(actor, asked, scenario.default_severity)
         now = self.clock.now()
         keys = [request_key] if request_key else _dedupe_keys(actor, cmd.scenario_id, severity_id, cmd.title, now)
         for key in keys:
             await self._refuse_duplicate(key)
         roster = chain.resolve(self.plan, cmd.scenario_id, severity_id)
+        steps = [*START_STEPS, *((ANSWER_STEP,) if reply_to else ())]
         draft = NewCrisis(
             title=cmd.title,
             details=cmd.details,
@@ -94,20 +116,19 @@ class Declarer(UseCase):
             lead_person_id=roster.lead_person_id,
             assignments=roster.assignments,
             next_update_due=next_update_due(self.plan, severity_id, now),
-            steps=[Step(key=k, label=label, updated_at=now) for k, label in START_STEPS],
+            reply_to=reply_to,
+            asked_severity=asked if asked != severity_id else None,
+            steps=[Step(key=k, label=label, updated_at=now) for k, label in steps],
         )
         try:
-            crisis = await self._reserve(draft)
+            crisis = await self._create(draft)
         except DuplicateRequestError:
             await self._refuse_duplicate(keys[0])
             raise
         text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
-        await self.timeline.record(crisis.number, EventKind.DECLARED, text, actor, Declared(severity=severity_id))
-        if progress is None:
-            return await self.resume(crisis)
-        note = progress_note(f"Declaring {crisis.key}: creating the war room and paging the owners...")
-        _, declared = await asyncio.gather(progress(note), self.resume(crisis))  # the note is off the critical path
-        return declared
+        data = Declared(severity=severity_id)
+        await self.timeline.record(crisis.number, EventKind.DECLARED, text, actor, data, key="declared")
+        return crisis
 
     async def _refuse_duplicate(self, key: str) -> None:
         existing = await self.crises.get_by_request_key(key)
@@ -118,68 +139,112 @@ class Declarer(UseCase):
                 number=existing.number,
             )
 
-    async def _reserve(self, draft: NewCrisis) -> Crisis:
+    async def _create(self, draft: NewCrisis) -> Crisis:
         limit = self.chat.limits.room_name
         base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, draft.title, limit)
-        until = draft.declared_at + LEASE
+        until = self.clock.now() + LEASE
         for name in rooms.candidates(base, limit):
             try:
-                return await self.crises.create(draft.model_copy(update={"room_name": name}), self.replica, until)
+                return await self.crises.create(draft.model_copy(update={"room_name": name}), self.holder, until)
             except RoomNameTakenError:
                 continue
         raise ConflictError("Too many war rooms share this title today; add a word to the title.")
 
+    async def run_reserved(self, number: int) -> Crisis:
+        """Run the steps of a crisis this process reserved (the platform's acknowledgement went
+        out meanwhile). If the lease was lost in between, another process has it: leave it."""
+        crisis = await self.crises.get(number)
+        if crisis is None:
+            raise ConflictError(f"Crisis {number} is not in the database.")
+        if not await self.crises.renew(number, self.holder, self.clock.now() + LEASE):
+            return crisis
+        return await self.run(crisis)
+
     async def resume_unfinished(self) -> list[Crisis]:
-        """Finish declarations a crashed process left behind (those whose lease has expired)."""
+        """Finish declarations a dead process left behind (its lease expired, or it was this
+        replica before a restart)."""
         finished = []
-        for crisis in await self.crises.unfinished():
+        for stale in await self.crises.unfinished():
             now = self.clock.now()
-            if crisis.number in self._running:
+            if stale.number in self._running:
                 continue  # this process is declaring it right now
-            if await self.crises.claim(crisis.number, self.replica, now + LEASE, now):
-                log.info("resuming the declaration of %s", crisis.key)
-                finished.append(await self.resume(crisis, adopt=True))
+            if not await self.crises.claim(stale.number, self.holder, now + LEASE, now):
+                continue
+            # read it again: the list may be older than the declaration that just finished it
+            crisis = await self.crises.get(stale.number)
+            if crisis is None or not crisis.unfinished_steps or crisis.status is not CrisisStatus.ACTIVE:
+                await self.crises.release(stale.number, self.holder)
+                continue
+            log.info("resuming the declaration of %s", crisis.key)
+            finished.append(await self.run(crisis, adopt=True))
         return finished
 
-    async def resume(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
-        """Run the steps not done yet; ``adopt`` takes over a room an earlier attempt created."""
-        number = crisis.number
-        self._running.add(number)
-        try:
-            return await self._resume(crisis, adopt)
-        finally:
-            self._running.discard(number)
+    async def run(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
+        """Run the steps not done yet, under the lease (renewed meanwhile, released at the end).
 
-    async def _resume(self, crisis: Crisis, adopt: bool) -> Crisis:
-        if self._pending(crisis, StepKey.CREATE_ROOM):
-            created, _ = await asyncio.gather(
-                self._step(crisis, StepKey.CREATE_ROOM, self._create_room(crisis, adopt)), self._prepare(crisis)
-            )
-            if not created:
-                return crisis
-        await asyncio.gather(self._room_setup(crisis), self._step_if_pending(crisis, StepKey.ANNOUNCE, self._announce))
+        ``adopt``: a resumed declaration, which looks for what an earlier attempt left first.
+        """
+        self._running.add(crisis.number)
+        try:
+            async with self._leased(crisis):
+                await self._run(crisis, adopt)
+        finally:
+            self._running.discard(crisis.number)
         return crisis
 
-    async def _room_setup(self, crisis: Crisis) -> None:
-        await self._step_if_pending(crisis, StepKey.INVITE, self._invite)
-        await self._step_if_pending(crisis, StepKey.KICKOFF, self._kickoff)
-        # pinning and paging both need only the kickoff: side by side, off each other's path
-        pin = self._step_if_pending(crisis, StepKey.PIN, self._pin) if crisis.kickoff_message_id else _nothing()
-        await asyncio.gather(pin, self._step_if_pending(crisis, StepKey.PAGE, self._page))
+    @contextlib.asynccontextmanager
+    async def _leased(self, crisis: Crisis) -> AsyncIterator[None]:
+        heartbeat = asyncio.ensure_future(self._heartbeat(crisis.number))
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+        # released only when the steps ran to their end: a crash or a cancellation leaves the
+        # lease to expire, and the steps still pending to whoever takes them over
+        await self.crises.release(crisis.number, self.holder)
 
-    async def _step_if_pending(self, crisis: Crisis, key: StepKey, work: Callable[[Crisis], Awaitable[str]]) -> None:
+    async def _heartbeat(self, number: int) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            if not await self.crises.renew(number, self.holder, self.clock.now() + LEASE):
+                log.warning("lost the lease on crisis %s: another process took its declaration over", number)
+                return
+
+    async def _run(self, crisis: Crisis, adopt: bool) -> None:
+        steps = self.steps
+        if self._pending(crisis, StepKey.CREATE_ROOM):
+            created, _ = await asyncio.gather(
+                self._step(crisis, StepKey.CREATE_ROOM, steps.create_room, adopt), steps.prepare(crisis)
+            )
+            if not created:
+                await self._maybe(crisis, StepKey.ANSWER, steps.answer, adopt)
+                return
+        await asyncio.gather(
+            self._room_setup(crisis, adopt), self._maybe(crisis, StepKey.ANNOUNCE, steps.announce, adopt)
+        )
+        await self._maybe(crisis, StepKey.ANSWER, steps.answer, adopt)
+
+    async def _room_setup(self, crisis: Crisis, adopt: bool) -> None:
+        await self._maybe(crisis, StepKey.INVITE, self.steps.invite, adopt)
+        await self._maybe(crisis, StepKey.KICKOFF, self.steps.kickoff, adopt)
+        # pinning and paging both need only the kickoff: side by side, off each other's path
+        pin = self._maybe(crisis, StepKey.PIN, self.steps.pin, adopt) if crisis.kickoff_message_id else _nothing()
+        await asyncio.gather(pin, self._maybe(crisis, StepKey.PAGE, self.steps.page, adopt))
+
+    async def _maybe(self, crisis: Crisis, key: StepKey, work: Work, adopt: bool) -> None:
         if self._pending(crisis, key):
-            await self._step(crisis, key, work(crisis))
+            await self._step(crisis, key, work, adopt)
 
     @staticmethod
     def _pending(crisis: Crisis, key: StepKey) -> bool:
         step = crisis.step(key)
         return crisis.status is CrisisStatus.ACTIVE and step is not None and step.status is not StepStatus.DONE
 
-    async def _step(self, crisis: Crisis, key: StepKey, work: Awaitable[str]) -> bool:
+    async def _step(self, crisis: Crisis, key: StepKey, work: Work, adopt: bool) -> bool:
         """Run one step and record its outcome; a failure is recorded and reported, never raised."""
         try:
-            detail, status = await work, StepStatus.DONE
+            detail, status = await work(crisis, adopt), StepStatus.DONE
         except CrisisError as exc:
             detail, status = str(exc), StepStatus.FAILED
         except Exception as exc:  # the edge of a step: a bug must not leave it silently pending
@@ -193,92 +258,6 @@ class Declarer(UseCase):
         if status is StepStatus.FAILED:
             await self.timeline.record(crisis.number, EventKind.STEP_FAILED, f"{step.label} failed: {detail}")
         return status is StepStatus.DONE
-
-    def _members(self, crisis: Crisis) -> list[Member]:
-        people = chain.invitees(crisis.assignments)
-        return [Member(pid, self.plan.people[pid]) for pid in people if pid in self.plan.people]
-
-    async def _prepare(self, crisis: Crisis) -> None:
-        try:
-            await self.chat.prepare(self._members(crisis))
-        except ChatPlatformError as exc:  # only an optimisation: invitations look people up again if needed
-            log.warning("looking people up early failed for %s: %s", crisis.key, exc.user_message)
-
-    async def _create_room(self, crisis: Crisis, adopt: bool) -> str:
-        """Create the room under the reserved name, else the next free one.
-
-        The database reserves a name before the platform is asked, so two replicas never race
-        for it; a name the platform already has (a channel made by hand) moves us to the next.
-        """
-        if crisis.room is not None:  # created and recorded before a crash
-            return f"#{crisis.room.name}"
-        for name in rooms.candidates(crisis.room_name, self.chat.limits.room_name):
-            if name != crisis.room_name:
-                try:
-                    await self.crises.rename_room(crisis.number, name)
-                except RoomNameTakenError:
-                    continue
-                crisis.room_name = name
-            try:
-                crisis.room = await self.chat.create_room(
-                    name,
-                    private=self.plan.war_room.private,
-                    topic=f"{crisis.key} · {crisis.severity_id.upper()} · {crisis.title}",
-                    purpose=f"War room for {crisis.key}, declared by crisisbot",
-                )
-            except RoomNameTakenError:
-                # resuming: the crashed attempt may have created our reserved room already
-                crisis.room = await self.chat.find_room(name) if adopt and name == crisis.room_name else None
-                if crisis.room is None:
-                    continue
-            await self.crises.update(crisis, {"room", "room_name"})
-            await self.timeline.record(crisis.number, EventKind.WAR_ROOM_CREATED, f"War room #{name} ready")
-            return f"#{name}"
-        raise ConflictError("Could not find a free war-room name; add a word to the title.")
-
-    async def _invite(self, crisis: Crisis) -> str:
-        assert crisis.room is not None
-        report = await self.chat.invite(crisis.room, self._members(crisis))
-        crisis.unreachable = dict(report.failed)
-        await self.crises.update(crisis, {"unreachable"})
-        names = ", ".join(self.plan.person_name(p) for p in report.invited) or "nobody new"
-        invited = Invited(invited=report.invited, failed=report.failed)
-        await self.timeline.record(crisis.number, EventKind.INVITED, f"Invited {names}", data=invited)
-        for pid, why in report.failed.items():
-            text = f"Could not invite {self.plan.person_name(pid)}: {why}"
-            await self.timeline.record(crisis.number, EventKind.INVITE_FAILED, text)
-        missing = f", {len(report.failed)} could not be invited" if report.failed else ""
-        return f"{len(report.invited) + len(report.already_in)} in the room{missing}"
-
-    async def _kickoff(self, crisis: Crisis) -> str:
-        assert crisis.room is not None
-        if crisis.kickoff_message_id:  # posted and recorded before a crash
-            return crisis.kickoff_message_id
-        message = views.kickoff(self.plan, crisis, self.loaded.playbooks[crisis.scenario_id])
-        posted = await self.chat.post(crisis.room.id, message)
-        crisis.kickoff_message_id = posted.message_id
-        await self.crises.update(crisis, {"kickoff_message_id"})
-        paged = ", ".join(m.name for m in message.mentions)
-        text = f"Kickoff and playbook posted; paged {paged or 'nobody'}"
-        await self.timeline.record(crisis.number, EventKind.KICKOFF_POSTED, text)
-        return posted.message_id
-
-    async def _pin(self, crisis: Crisis) -> str:
-        assert crisis.room is not None
-        assert crisis.kickoff_message_id is not None
-        await self.chat.pin(PostedMessage(crisis.room.id, crisis.kickoff_message_id))
-        return "pinned"
-
-    async def _page(self, crisis: Crisis) -> str:
-        roles = [a.role_id for a in crisis.assignments if a.paged]
-        pages = await self.paging.page_roles(crisis, roles, f"{crisis.key} declared at {crisis.severity_id.upper()}")
-        return f"{len(pages)} page(s) waiting for acknowledgement"
-
-    async def _announce(self, crisis: Crisis) -> str:
-        channel = self.plan.announcements_channel
-        await self.chat.announce(channel, views.announcement(self.plan, crisis))
-        await self.timeline.record(crisis.number, EventKind.ANNOUNCED, f"Announced in #{channel}")
-        return f"#{channel}"
 
 
 def _dedupe_keys(actor: Actor, scenario_id: str, severity_id: str, title: str, now: datetime) -> list[str]:

@@ -17,11 +17,19 @@ class Timeline:
         self.clock = clock
 
     async def record(
-        self, number: int, kind: EventKind, text: str, actor: Actor = BOT, data: EventData | None = None
-    ) -> TimelineEvent:
-        event = TimelineEvent(at=self.clock.now(), kind=kind, text=text, actor=actor, data=data or EventData())
-        await self.crises.add_event(number, event)
-        return event
+        self,
+        number: int,
+        kind: EventKind,
+        text: str,
+        actor: Actor = BOT,
+        data: EventData | None = None,
+        *,
+        key: str | None = None,
+    ) -> bool:
+        """Record what happened; with a ``key``, only the first time (a step run again after a
+        crash records its event once). False when the key was recorded already."""
+        event = TimelineEvent(at=self.clock.now(), kind=kind, text=text, actor=actor, data=data or EventData(), key=key)
+        return await self.crises.add_event(number, event)
 
     async def events(self, number: int) -> list[TimelineEvent]:
         """Oldest first; events recorded at the same instant keep the order they were recorded in."""

@@ -19,6 +19,7 @@ from bot.core.messaging.text import clock_time, notice
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ChatPlatformError, ConflictError, PermissionDeniedError, UsageError
 from bot.core.model.events import REVIEW_QUESTIONS, EventKind, Noted, Reviewed
+from bot.core.model.permissions import Permission
 from bot.core.plan.model import Plan
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Updates(UseCase):
         self, crisis: Crisis, actor: Actor, text: str, *, permalink: str | None = None, author: str | None = None
     ) -> Message:
         """A person's own entry; a message shortcut passes the message's author and permalink."""
+        self.access.require(Permission.NOTE, crisis, actor)
         text = text.strip()
         if not text:
             raise UsageError(
@@ -55,6 +57,7 @@ class Updates(UseCase):
     async def status_update(self, crisis: Crisis, actor: Actor, text: str) -> Message:
         if crisis.status is CrisisStatus.RESOLVED:
             raise ConflictError(f"{crisis.key} is resolved: its summary was the last update.")
+        self.access.require(Permission.UPDATE, crisis, actor)
         text = text.strip()
         if not text:
             raise UsageError(

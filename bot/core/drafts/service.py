@@ -25,6 +25,7 @@ from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.errors import ConflictError, NotFoundError, PermissionDeniedError, UsageError
 from bot.core.model.events import DraftEvent, EventKind, Published
+from bot.core.model.permissions import Permission
 from bot.core.plan.chain import role_people
 from bot.core.ports import DraftRenderer, DraftRepository
 
@@ -48,6 +49,7 @@ class DraftService(UseCase):
     async def create(self, cmd: DraftCommand, crisis: Crisis, actor: Actor) -> Message:
         if crisis.status is CrisisStatus.RESOLVED:
             raise ConflictError(f"{crisis.key} is resolved: no more replies to draft for it.")
+        self.access.require(Permission.DRAFT, crisis, actor)
         scenario = self.framework_for(cmd.scenario_id or crisis.scenario_id)
         lang = cmd.lang or self.plan.language
         rendered = self.renderer.render(scenario, cmd.stage, lang, dict(cmd.values))
@@ -105,6 +107,7 @@ class DraftService(UseCase):
     ) -> Message:
         """New values re-render a draft nobody has edited yet; a person's own text always wins."""
         draft, crisis = await self.get(draft_id, active=True)
+        self.access.require_draft_change(Permission.EDIT_DRAFT, crisis, draft, actor)
         if draft.status is DraftStatus.PUBLISHED:
             raise ConflictError(f"Draft #{draft_id} is published already; start a new one for a follow-up.")
         before = draft.status
@@ -132,6 +135,7 @@ class DraftService(UseCase):
 
     async def submit(self, draft_id: int, actor: Actor) -> Message:
         draft, crisis = await self.get(draft_id, active=True)
+        self.access.require_draft_change(Permission.EDIT_DRAFT, crisis, draft, actor)
         if draft.status not in (DraftStatus.DRAFT, DraftStatus.CHANGES_REQUESTED):
             raise ConflictError(
                 f"Draft #{draft_id} is {draft.status.value.replace('_', ' ')}, not open for submission."
@@ -242,6 +246,7 @@ class DraftService(UseCase):
 
     async def publish(self, draft_id: int, actor: Actor, url: str | None = None) -> Message:
         draft, crisis = await self.get(draft_id)
+        self.access.require_draft_change(Permission.PUBLISH, crisis, draft, actor)
         if draft.status is DraftStatus.PUBLISHED:
             return notice(f"Draft #{draft_id} is already marked published.")
         if draft.status is not DraftStatus.APPROVED or draft.approved_hash != text_hash(draft.text):

@@ -30,15 +30,23 @@ from bot.core.plan.chain import page_ladder
 from bot.core.ports import Member, PageRepository
 
 log = logging.getLogger(__name__)
+PAGE_LEASE = timedelta(seconds=60)  # longer than delivering a card, bounded calls and retries included
 WAITING = (PageStatus.OPEN, PageStatus.EXHAUSTED)
 
 
 class PagingService(UseCase):
-    def __init__(self, ctx: Context, pages: PageRepository) -> None:
+    def __init__(self, ctx: Context, pages: PageRepository, holder: str) -> None:
         super().__init__(ctx)
         self.pages = pages
+        # "replica#incarnation": the lease of a page this process delivers or climbs
+        self.holder = holder
 
-    async def page_roles(self, crisis: Crisis, role_ids: Sequence[str], reason: str) -> list[Page]:
+    async def page_roles(
+        self, crisis: Crisis, role_ids: Sequence[str], reason: str, occasion: str, adopt: bool = False
+    ) -> list[Page]:
+        """Page each role once per ``occasion`` (the declaration, one severity change ...).
+        ``adopt`` (a declaration resumed after a crash): its pages and their cards may exist
+        already, so look before sending anything twice."""
         now = self.clock.now()
         timeout = self.plan.severities[crisis.severity_id].ack_timeout_minutes
         pages = []
@@ -54,66 +62,90 @@ class PagingService(UseCase):
                 timeout_minutes=timeout,
                 created_at=now,
                 due_at=now + timedelta(minutes=timeout),
+                key=f"{occasion}:{role_id}",
             )
-            pages.append(await self.pages.create_page(new))
+            pages.append(await self.pages.create_page(new, self.holder, now + PAGE_LEASE))
         for page in pages:
             await self._record(crisis, page)
         # every page goes out at once: a person waits on none of the others
-        await asyncio.gather(*(self._deliver(crisis, page) for page in pages))
+        await asyncio.gather(*(self._deliver_leased(crisis, page, adopt) for page in pages if page.undelivered))
         return pages
+
+    async def _deliver_leased(self, crisis: Crisis, page: Page, adopt: bool) -> None:
+        """Deliver a page this process created, or (adopting) one whose sender died."""
+        now = self.clock.now()
+        if adopt and not await self.pages.claim(page.id, self.holder, now + PAGE_LEASE, now):
+            return  # a live process is delivering it
+        await self._deliver(crisis, page, adopt=adopt)
 
     async def _record(self, crisis: Crisis, page: Page) -> None:
         target = page.current
         if target is not None:
             name, role = self.plan.person_name(target.person_id), self.plan.role_name(target.role_id)
             text = f"Paged {name} ({role}): {page.reason}"
-            await self.timeline.record(crisis.number, EventKind.PAGED, text, data=Paged(person_id=target.person_id))
+            data = Paged(person_id=target.person_id)
+            await self.timeline.record(crisis.number, EventKind.PAGED, text, data=data, key=_key(page, "paged"))
 
-    async def _deliver(self, crisis: Crisis, page: Page, intro: str = "") -> None:
+    async def _deliver(self, crisis: Crisis, page: Page, intro: str = "", adopt: bool = False) -> None:
+        """Send the card of the current position to the war room and to the person, then record
+        it delivered (which lets the lease go). Keys mark both, so a delivery interrupted by a
+        crash is finished, not repeated."""
         target = page.current
         if target is None:
             return
         card = messages.card(self.plan, crisis, page, target, intro)
-        await asyncio.gather(self._post_card(crisis, card), self._direct(crisis, target.person_id, card))
+        await asyncio.gather(
+            self._post_card(crisis, card, _key(page, "card"), adopt),
+            self._direct(crisis, target.person_id, card, _key(page, "dm"), adopt),
+        )
+        await self.pages.mark_delivered(page.id, page.position, self.holder)
 
-    async def _post_card(self, crisis: Crisis, card: Message) -> None:
-        if crisis.room is not None:
-            try:
-                await self.chat.post(crisis.room.id, card)
-            except ChatPlatformError as exc:
-                log.warning("posting the page of %s failed: %s", crisis.key, exc.user_message)
+    async def _post_card(self, crisis: Crisis, card: Message, key: str, adopt: bool) -> None:
+        if crisis.room is None:
+            return
+        try:
+            if not (adopt and await self.chat.find_posted(crisis.room.id, key)):
+                await self.chat.post(crisis.room.id, card, key=key)
+        except ChatPlatformError as exc:
+            log.warning("posting the page of %s failed: %s", crisis.key, exc.user_message)
 
-    async def _direct(self, crisis: Crisis, person_id: str, card: Message) -> None:
+    async def _direct(self, crisis: Crisis, person_id: str, card: Message, key: str, adopt: bool) -> None:
         """The timer goes on whatever happens here: the next person is paged if this one never hears."""
         name = self.plan.person_name(person_id)
         person = self.plan.people.get(person_id)
         if person is None:
             why = "no longer in the plan"
         else:
+            member = Member(person_id, person)
             try:
-                await self.chat.notify(Member(person_id, person), card)
+                if not (adopt and await self.chat.was_notified(member, key)):
+                    await self.chat.notify(member, card, key=key)
                 return
             except ChatPlatformError as exc:
                 why = exc.user_message
-        await self.timeline.record(crisis.number, EventKind.PAGE_FAILED, f"Could not reach {name} directly: {why}")
-        await self._say(crisis, messages.direct_message_failed(name, why))
+        text = f"Could not reach {name} directly: {why}"
+        if await self.timeline.record(crisis.number, EventKind.PAGE_FAILED, text, key=key):
+            await self._say(crisis, messages.direct_message_failed(name, why))
 
     async def fire(self, page: Page, holder: str) -> bool:
-        """The page is due: climb one step. False if another process took the page meanwhile."""
+        """The page is due: climb one step (or finish the delivery its dead sender left undone).
+        False if another process took the page meanwhile."""
         crisis = await self.crises.get(page.crisis_number)
         if crisis is None or crisis.status is CrisisStatus.RESOLVED:
             page.status = PageStatus.CANCELLED
             return await self.pages.advance(page, holder)
+        if page.undelivered:
+            await self._record(crisis, page)
+            await self._deliver(crisis, page, adopt=True)
+            return True
         silent = page.current
         page.position += 1
         if page.current is None:
             page.status = PageStatus.EXHAUSTED
             if not await self.pages.advance(page, holder):
                 return False
-            role = self.plan.role_name(page.role_id)
-            await self.timeline.record(
-                crisis.number, EventKind.PAGE_EXHAUSTED, f"Nobody acknowledged the page for {role}"
-            )
+            text = f"Nobody acknowledged the page for {self.plan.role_name(page.role_id)}"
+            await self.timeline.record(crisis.number, EventKind.PAGE_EXHAUSTED, text, key=_key(page, "exhausted"))
             await self._say(crisis, messages.exhausted(self.plan, crisis, page))
             return True
         page.due_at = self.clock.now() + timedelta(minutes=page.timeout_minutes)
@@ -203,3 +235,8 @@ class PagingService(UseCase):
             await self.chat.post(crisis.room.id, message)
         except ChatPlatformError as exc:
             log.warning("could not post in the war room of %s: %s", crisis.key, exc.user_message)
+
+
+def _key(page: Page, what: str) -> str:
+    """What a page did at its current position, once: its card, its direct message, its event."""
+    return f"page:{page.id}:{page.position}:{what}"

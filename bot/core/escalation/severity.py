@@ -7,6 +7,7 @@ decides who may do what (:mod:`bot.core.plan.access`); everyone else gets a clea
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from bot.core.commands import LeadCommand, SeverityChangeCommand
@@ -63,7 +64,8 @@ class SeverityService(UseCase):
             cancelled = await self.paging.cancel_open(crisis, keep, actor)
         message = messages.severity_changed(self.plan, text, invited, cancelled, target)
         # page first: a channel that refuses the announcement must not keep people from being paged
-        await self.paging.page_roles(crisis, newly_paged, f"{verb} to {target.upper()}{said}")
+        occasion = f"{kind.value}:{now.isoformat()}:{uuid.uuid4().hex[:8]}"  # a new occasion, every time
+        await self.paging.page_roles(crisis, newly_paged, f"{verb} to {target.upper()}{said}", occasion)
         await self.broadcast.send(crisis, message)
         return message
 

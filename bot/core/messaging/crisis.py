@@ -179,11 +179,20 @@ def crisis_list(crises: Sequence[Crisis], which: str, now: datetime) -> Message:
 def started_reply(plan: Plan, crisis: Crisis) -> Message:
     """What the declarer sees: the room, who got in, and every step that is not done."""
     lines = [line(Strong(f"{crisis.key} declared."), " War room: ", room_span(crisis))]
+    if crisis.asked_severity:
+        lines.append(
+            line(
+                f"Declared at {crisis.severity_id.upper()}: the plan keeps {crisis.asked_severity.upper()} for "
+                "others to declare. The crisis lead can escalate it."
+            )
+        )
     invite = crisis.step(StepKey.INVITE)
     if invite is not None and invite.status is StepStatus.DONE:
         total = len(chain.invitees(crisis.assignments))
         lines.append(line(f"{total - len(crisis.unreachable)} of {total} people invited."))
     for step in crisis.steps:
+        if step.key is StepKey.ANSWER:
+            continue  # this answer is that step
         if step.status is StepStatus.FAILED:
             lines.extend(line(text) for text in f"⚠ {step.label} failed: {step.detail}".splitlines())
         elif step.status is StepStatus.PENDING:

@@ -32,6 +32,7 @@ class StepKey(StrEnum):
     PIN = "pin"
     PAGE = "page"
     ANNOUNCE = "announce"
+    ANSWER = "answer"
 
 
 class Actor(BaseModel):
@@ -108,6 +109,11 @@ class NewCrisis(BaseModel):
     kickoff_message_id: str | None = None
     next_update_due: datetime | None = None
     review: dict[str, str] = Field(default_factory=dict)
+    # where the declarer hears the outcome (a platform address, opaque to the core): any replica
+    # that finishes the declaration can answer them
+    reply_to: str | None = None
+    # the severity asked for, when the plan did not let the declarer declare it (it was lowered)
+    asked_severity: str | None = None
     resolved_at: datetime | None = None
     resolved_by: Actor | None = None
     resolution_summary: str | None = None

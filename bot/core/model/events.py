@@ -154,6 +154,8 @@ class TimelineEvent(BaseModel):
     text: str
     actor: Actor = BOT
     data: EventData = Field(default_factory=EventData)
+    # an event a step may record twice (run again after a crash) is recorded once under its key
+    key: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -39,6 +39,13 @@ class NewPage(BaseModel):
     due_at: datetime
     acknowledged_by: Actor | None = None
     acknowledged_at: datetime | None = None
+    # one page per (crisis, role, reason); ``delivered``: the position whose card went out
+    key: str | None = None
+    delivered: int = -1
+
+    @property
+    def undelivered(self) -> bool:
+        return self.delivered < self.position
 
     @property
     def current(self) -> PageTarget | None:

@@ -95,8 +95,13 @@ class Plan(Strict):
     roles: dict[Id, Role] = Field(min_length=1)
     severities: dict[str, SeverityLevel] = Field(min_length=1)
     scenarios: dict[Id, Scenario] = Field(min_length=1)
-    # who may change a crisis's course; a permission left out keeps its default (DEFAULT_RULES)
+    # who may do what (model/permissions.py); a permission left out keeps its default
     permissions: dict[Permission, Rule] = Field(default_factory=dict)
+    # who may declare at a severity worse than the scenario's usual one; others still raise the
+    # alarm, at the worst level they may (the lead escalates from there)
+    declare_at: dict[str, Rule] = Field(default_factory=dict)
+    # roles that speak for the company: they may edit and publish any reply draft
+    communication_roles: list[Id] = Field(default_factory=list)
 
     def severity_ids(self) -> list[str]:
         """Severity ids from the most severe (sev1) to the least."""
@@ -104,6 +109,13 @@ class Plan(Strict):
 
     def rule(self, permission: Permission) -> Rule:
         return self.permissions.get(permission, DEFAULT_RULES[permission])
+
+    def declare_rule(self, severity_id: str) -> Rule | None:
+        """Who may declare at this level, when the plan guards it: the worst level is guarded by
+        default (only the plan's people), so a stranger never pages the executives."""
+        if severity_id in self.declare_at:
+            return self.declare_at[severity_id]
+        return Rule.PLAN if severity_id == self.severity_ids()[0] else None
 
     def person_name(self, person_id: str) -> str:
         """Pages and timelines outlive plan edits: someone removed since still has a name to show."""

@@ -1,0 +1,105 @@
+"""Is the database ready for this version of crisisbot? What ``/readyz`` asks.
+
+Liveness only says the process answers. A replica whose database is down, or whose schema is older
+than its code, still answers, yet every declaration it accepts would fail after Slack was told
+"Declaring...": the orchestrator should send that replica no traffic, and a person should read
+why. The check goes through the bot's own async engine (the pool and driver the requests use, not
+a second sync connection), and is bounded, because a probe that hangs is no answer at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.migrate import alembic_config
+
+# Well under the few seconds an orchestrator's probe waits: a database slower than this to answer
+# SELECT 1 is not one to send people's commands to.
+DEFAULT_TIMEOUT = 2.0
+MIGRATE_HINT = "run `crisisbot migrate`"
+
+
+@dataclass(frozen=True)
+class DatabaseHealth:
+    ready: bool
+    why: str = ""  # for a person: what is wrong and what to do
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """The schema this code needs (``head``) and every revision it ships."""
+
+    head: str
+    known: frozenset[str]
+
+
+@functools.cache
+def shipped_revisions() -> Revisions:
+    """Read from the packaged migration scripts once, not at every probe."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations shipped")
+    return Revisions(head, frozenset(s.revision for s in scripts.walk_revisions()))
+
+
+async def check_database(
+    engine: AsyncEngine, *, within: float = DEFAULT_TIMEOUT, revisions: Revisions | None = None
+) -> DatabaseHealth:
+    """Ready when the database answers ``within`` seconds and its schema is at ``revisions.head``."""
+    wanted = revisions or shipped_revisions()
+    backend = engine.dialect.name
+    try:
+        async with asyncio.timeout(within), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            heads = await connection.run_sync(_schema_heads)
+    except TimeoutError:
+        return DatabaseHealth(False, f"the {backend} database did not answer within {within:g} s")
+    except (SQLAlchemyError, OSError) as exc:
+        return DatabaseHealth(False, f"the {backend} database cannot be used: {_reason(exc)}")
+    details = {"database": backend, "schema": ",".join(heads) or "none", "needs": wanted.head}
+    return DatabaseHealth(*_verdict(heads, wanted), details=details)
+
+
+def database_readiness(
+    engine: AsyncEngine, *, within: float = DEFAULT_TIMEOUT
+) -> Callable[[], Awaitable[DatabaseHealth]]:
+    """The readiness check to serve at ``/readyz`` for this engine."""
+    return functools.partial(check_database, engine, within=within, revisions=shipped_revisions())
+
+
+def _schema_heads(connection: Connection) -> tuple[str, ...]:
+    """Alembic's own reading of its version table (an absent table is an empty tuple)."""
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def _verdict(heads: tuple[str, ...], wanted: Revisions) -> tuple[bool, str]:
+    if heads == (wanted.head,):
+        return True, ""
+    if not heads:
+        return False, f"the database has no crisisbot schema yet: {MIGRATE_HINT}"
+    unknown = [h for h in heads if h not in wanted.known]
+    if unknown:
+        return False, (
+            f"the schema is at {', '.join(unknown)}, which this version does not know "
+            f"(a newer crisisbot migrated it?); this version needs {wanted.head}"
+        )
+    return False, f"the schema is at {', '.join(heads)}, this version needs {wanted.head}: {MIGRATE_HINT}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's first line (SQLAlchemy's own text adds the statement and a link)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return (lines[0] if lines else type(cause).__name__)[:200]
