@@ -28,6 +28,7 @@ if not __package__:  # run as a script (python bench/slack_start.py): make the r
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import container
 from bot.adapters.slack.app import COMMAND
@@ -74,7 +75,10 @@ async def serve(base_url: str) -> None:
         async with container.storage(settings) as store:
             crisisbot, core, chat, handlers = container.slack_bot(settings, load_plan(PLAN_PATH), store, renderer)
             # a bare Bolt app as Bolt ships it (default settings), with a listener that only acks
-            bare = AsyncApp(client=crisisbot.client, signing_secret=SIGNING_SECRET)
+            bare = AsyncApp(
+                client=AsyncWebClient(token=BOT_TOKEN, base_url=crisisbot.client.base_url),
+                signing_secret=SIGNING_SECRET,
+            )
             bare.command(COMMAND)(ack_only)
             freeze_startup_objects()  # as crisisbot serve does
             async with container.background(core):

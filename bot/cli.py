@@ -192,6 +192,7 @@ def serve(
 ) -> None:
     """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set."""
     from bot.adapters.slack.server import freeze_startup_objects, serve_forever
+    from bot.storage.health import database_readiness
 
     settings = _settings(plan_path=plan, host=host, port=port)
     problems = settings.slack_problems()
@@ -210,7 +211,8 @@ def serve(
             freeze_startup_objects()
             try:
                 async with container.background(core):
-                    await serve_forever(bolt, settings.host, settings.port, token)
+                    ready = database_readiness(store.engine)
+                    await serve_forever(bolt, settings.host, settings.port, token, ready=ready)
             finally:
                 await handlers.drain()
                 await chat.aclose()

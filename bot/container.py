@@ -68,6 +68,7 @@ class Storage:
     drafts: SqlDraftRepository
     pages: SqlPageRepository
     events: SqlProcessedEvents
+    engine: AsyncEngine  # for the readiness probe
 
     @classmethod
     def on(cls, engine: AsyncEngine) -> Storage:
@@ -76,6 +77,7 @@ class Storage:
             SqlDraftRepository(engine),
             SqlPageRepository(engine),
             SqlProcessedEvents(engine),
+            engine,
         )
 
 

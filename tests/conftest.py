@@ -57,8 +57,10 @@ def store(engine: AsyncEngine) -> Storage:
 
 
 def workspace(loaded: LoadedPlan, **unreachable: str) -> ConsoleWorkspace:
-    """A console workspace printing into a buffer; ``unreachable`` people cannot be invited."""
-    return ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=140), unreachable=unreachable)
+    """A console workspace that keeps channels, posts and messages but prints nothing (drawing
+    panels is most of a declaration's time; console tests look at the printed output instead).
+    ``unreachable`` people cannot be invited."""
+    return ConsoleWorkspace(loaded.plan, Console(file=io.StringIO(), width=140, quiet=True), unreachable=unreachable)
 
 
 CoreFactory = Callable[..., Core]

@@ -123,7 +123,7 @@ def load_yaml(path: Path) -> YamlDocument:
     return doc
 
 
-def _TOO_DEEP(path: Path) -> DataIssue:
+def _too_deep(path: Path) -> DataIssue:
     return DataIssue(
         path, (), "lists or mappings are nested too deeply to read", "a crisisbot file needs a few levels at most"
     )

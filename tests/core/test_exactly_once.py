@@ -76,9 +76,31 @@ async def once_each(core: Core, crisis: Crisis) -> Counter[EventKind]:
     return Counter(e.kind for e in events if e.kind is not EventKind.STEP_FAILED)
 
 
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+# on PostgreSQL too, where the keys' unique constraints are told apart by their names: the points
+# where the most is in flight
+ON_POSTGRES = [("post", 1, "during"), ("notify", 2, "during"), ("announce", 1, "before"), ("reply", 1, "during")]
+
+
+@SQLITE
 @pytest.mark.parametrize("when", ["before", "during"])
 @pytest.mark.parametrize(("call", "nth"), KILL_POINTS)
 async def test_killed_at_any_point_the_restarted_replica_finishes_it_exactly_once(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, call: str, nth: int, when: When
+) -> None:
+    await killed_then_restarted(loaded_plan, make_core, call, nth, when)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(("call", "nth", "when"), ON_POSTGRES)
+async def test_killed_on_postgres_the_restarted_replica_finishes_it_exactly_once(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, call: str, nth: int, when: When
+) -> None:
+    await killed_then_restarted(loaded_plan, make_core, call, nth, when)
+
+
+async def killed_then_restarted(
     loaded_plan: LoadedPlan, make_core: CoreFactory, call: str, nth: int, when: When
 ) -> None:
     ws = workspace(loaded_plan)
@@ -138,7 +160,7 @@ async def test_a_tick_never_resumes_a_declaration_that_runs_or_that_finished_mea
     stale = StaleUnfinished(store.crises)
     ticking = build_core(
         loaded_plan,
-        Storage(stale, store.drafts, store.pages, store.events),
+        Storage(stale, store.drafts, store.pages, store.events, store.engine),
         ConsoleChat(ws),
         renderer,
         clock,
@@ -191,6 +213,7 @@ def _count_side_effects(ws: ConsoleWorkspace, crises: Sequence[Crisis]) -> None:
     assert {pid: len(posts) for pid, posts in ws.direct.items()} == {"amelie": len(crises), "sofia": len(crises)}
 
 
+@SQLITE  # PostgreSQL: the two-replica test below
 async def test_sixty_declarations_at_once_with_the_scheduler_ticking_beside_them(
     loaded_plan: LoadedPlan, make_core: CoreFactory
 ) -> None:

@@ -7,9 +7,10 @@ healthy process restarted) and one ``/readyz`` (readiness: send traffic only whe
 answers with the schema this version needs). Each platform brings its own routes as
 :class:`Endpoint` s and keeps its own request rules; what every route gets from here is how it
 fails. A bug answers 500 with a JSON body and leaves exactly one traceback in the log (aiohttp
-alone would log it and answer an HTML page). A handler still busy at its deadline is cancelled and
-answers 503 at once, with the stack it was stuck in: the chat platforms give up after a few
-seconds anyway (Slack 3, Teams 15) and would otherwise retry into a process that is already stuck.
+alone answers a plain-text page). A handler still busy at its route's deadline is cancelled and
+answers 503 at once, the stack it was stuck in going to the log: the chat platforms stop waiting
+after a few seconds anyway (Slack 3, Teams 15), and a request nobody waits for should not hold on
+to a database connection.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
-# an orchestrator's probe itself times out after a few seconds (Kubernetes: 1 s by default, usually
-# raised); a check that cannot finish by then is as good as a failed one, so say so ourselves
+# A backstop for checks that do not bound themselves (the database check stops at 2 s): a probe that
+# gets no answer says nothing about why, so say "not ready, and why" before the prober gives up.
 READY_TIMEOUT = 5.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -152,14 +153,16 @@ class _ReadinessProbe:
 
     async def answer(self, _: web.Request) -> web.Response:
         failure: BaseException | None = None
+        limit = asyncio.timeout(self.timeout)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with limit:
                 verdict: Readiness = await self.check()
-        except TimeoutError:
-            verdict = NotReady(f"the readiness check did not finish within {self.timeout:g} s")
         except Exception as exc:
-            failure = exc
-            verdict = NotReady(f"the readiness check failed ({type(exc).__name__})")
+            if isinstance(exc, TimeoutError) and limit.expired():
+                verdict = NotReady(f"the readiness check did not finish within {self.timeout:g} s")
+            else:
+                failure = exc
+                verdict = NotReady(f"the readiness check failed ({type(exc).__name__})")
         self._log_change(verdict, failure)
         body: dict[str, object] = {"status": "ready" if verdict.ready else "not ready"}
         if not verdict.ready:

@@ -9,6 +9,7 @@ what comes back (Block Kit, modals).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -143,7 +144,10 @@ class SlackHandlers:
             str(action.get("action_id", "")), str(action.get("value", "")), self.actor(body)
         )
         context = FormContext(response_url=body.get("response_url"), channel_id=(body.get("channel") or {}).get("id"))
-        await self.show(reply, client, body.get("trigger_id"), context, lambda m: self.reply(respond, m))
+        user = self.actor(body).platform_id
+        # buttons in a modal or a DM may come without a response_url: answer by direct message
+        say = functools.partial(self.answer, client, context.response_url, user)
+        await self.show(reply, client, body.get("trigger_id"), context, say)
 
     async def ack_form(self, ack: AsyncAck, view: dict[str, Any]) -> None:
         """Field errors are shown in the form itself, which stays open; nothing else is done."""

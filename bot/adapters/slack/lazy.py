@@ -9,6 +9,7 @@ holding one of the slots that keep a burst of commands from starving the next ac
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -25,8 +26,19 @@ class TrackedLazyRunner(AsyncLazyListenerRunner):
         self.logger = logger
 
     def start(self, function: Callable[..., Awaitable[None]], request: AsyncBoltRequest) -> None:
+        name = getattr(function, "__name__", repr(function))
+
+        # Bolt logs a listener's failure as one line; ours get their traceback (and Bolt reads
+        # the wrapped signature to know which arguments to pass)
+        @functools.wraps(function)
+        async def logged(**kwargs: object) -> None:
+            try:
+                await function(**kwargs)
+            except Exception:
+                self.logger.exception("Slack listener %s failed", name)
+
         async def run() -> None:
             async with self.work.slot():
-                await to_runnable_function(internal_func=function, logger=self.logger, request=request)
+                await to_runnable_function(internal_func=logged, logger=self.logger, request=request)
 
-        self.work.spawn(run(), f"Slack listener {getattr(function, '__name__', function)}")
+        self.work.spawn(run(), f"Slack listener {name}")

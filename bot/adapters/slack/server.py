@@ -54,8 +54,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 FORM = "application/x-www-form-urlencoded"
-# Slack shows an error after 3 s without an answer; answer a little before, so its retry and the
-# person's error come from our 503 (and the log says where it was stuck), not from a guess.
+# Slack gives up after 3 s. A request still stuck a little before that is cancelled and answered
+# 503, with the place it was stuck in the log, instead of finishing an answer nobody reads.
 ACK_DEADLINE = 2.5
 MAX_AGE_S = 5 * 60  # Slack's rule: an older signed request may be a replay
 
