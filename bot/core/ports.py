@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
 from bot.core.messaging.message import Message
-from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Room, StepKey, StepStatus
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Room, StepKey, StepStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
 from bot.core.model.pages import NewPage, Page, PageStatus
@@ -159,15 +159,17 @@ class CrisisRepository(Protocol):
         """Active crises whose status update is overdue, each handed to one caller only."""
         ...
 
-    async def unfinished(self, limit: int = 100) -> list[Crisis]:
-        """Active crises with start steps still pending (a crash left them)."""
+    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
+        """Active crises with a start step pending (a crash left it), or failed and due a retry."""
         ...
 
     async def rename_room(self, number: int, name: str) -> None:
         """Reserve another war-room name; RoomNameTakenError if another crisis holds it."""
         ...
 
-    async def set_step(self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime) -> None: ...
+    async def set_step(
+        self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime, attempts: int = 0
+    ) -> None: ...
 
     async def add_event(self, number: int, event: TimelineEvent) -> bool:
         """Record the event; False (and nothing recorded) when its key was recorded already."""

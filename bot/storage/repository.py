@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Step, StepKey, StepStatus
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Step, StepKey, StepStatus
 from bot.core.model.errors import DuplicateRequestError, RoomNameTakenError
 from bot.core.model.events import TimelineEvent
 from bot.storage.mapping import (
@@ -213,13 +213,19 @@ class SqlCrisisRepository:
             steps = await _steps_of(session, [_saved_id(r) for r in claimed])
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in claimed]
 
-    async def unfinished(self, limit: int = 100) -> list[Crisis]:
-        """Active crises with a step still pending, oldest first: the work a crash left behind.
-
-        Failed steps are not in it: they were tried and reported; retrying them every few seconds
-        would only fill the timeline with the same failure.
-        """
-        pending = select(CrisisStepRow.crisis_id).where(col(CrisisStepRow.status) == StepStatus.PENDING.value)
+    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
+        """Active crises with a step still pending (the work a crash left behind), or failed
+        but due for another try, oldest first. A failed step is tried ``retry.attempts`` times
+        at most, ``retry.after`` apart: Slack down for a minute must not leave a war room empty,
+        and a step that keeps failing must not fill the timeline with the same failure."""
+        retry_failed = and_(
+            col(CrisisStepRow.status) == StepStatus.FAILED.value,
+            col(CrisisStepRow.attempts) < retry.attempts,
+            col(CrisisStepRow.updated_at) <= now - retry.after,
+        )
+        pending = select(CrisisStepRow.crisis_id).where(
+            or_(col(CrisisStepRow.status) == StepStatus.PENDING.value, retry_failed)
+        )
         query = (
             select(CrisisRow)
             .where(col(CrisisRow.status) == CrisisStatus.ACTIVE.value, col(CrisisRow.id).in_(pending))
@@ -231,11 +237,13 @@ class SqlCrisisRepository:
             steps = await _steps_of(session, [_saved_id(r) for r in rows])
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in rows]
 
-    async def set_step(self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime) -> None:
+    async def set_step(
+        self, number: int, key: StepKey, status: StepStatus, detail: str, at: datetime, attempts: int = 0
+    ) -> None:
         query = (
             update(CrisisStepRow)
             .where(col(CrisisStepRow.crisis_id) == number, col(CrisisStepRow.key) == key.value)
-            .values(status=status.value, detail=detail, updated_at=at)
+            .values(status=status.value, detail=detail, updated_at=at, attempts=attempts)
         )
         _check_found(await changed_rows(self._sessions, query), f"step {key!r} of crisis {number}")
 

@@ -129,6 +129,7 @@ class CrisisStepRow(SQLModel, table=True):
     status: str
     detail: str = ""
     updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    attempts: int = 0
 
 
 class TimelineEventRow(SQLModel, table=True):

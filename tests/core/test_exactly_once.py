@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.container import Core, Storage, build_core
 from bot.core.commands import StartCommand
 from bot.core.model.clock import ManualClock
-from bot.core.model.crisis import Crisis, Invocation, StepStatus
+from bot.core.model.crisis import Crisis, Invocation, RetryPolicy, StepStatus
 from bot.core.model.events import EventKind
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import DraftRenderer
@@ -145,8 +146,8 @@ class StaleUnfinished(SqlCrisisRepository):
         self.listed = asyncio.Event()
         self.go = asyncio.Event()
 
-    async def unfinished(self, limit: int = 100) -> list[Crisis]:
-        snapshot = await super().unfinished(limit)
+    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
+        snapshot = await super().unfinished(now, retry, limit)
         self.listed.set()
         await self.go.wait()
         return snapshot

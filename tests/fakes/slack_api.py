@@ -41,6 +41,8 @@ class _Fault:
     status: int
     retry_after: int | None
     remaining: int
+    text: str | None = None
+    hang: bool = False
 
 
 class FakeSlack(Workspace):
@@ -64,6 +66,7 @@ class FakeSlack(Workspace):
         self._response_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._origin = ""
+        self._closing = asyncio.Event()  # what hung calls wait for
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -81,6 +84,7 @@ class FakeSlack(Workspace):
         return self.base_url
 
     async def stop(self) -> None:
+        self._closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -120,15 +124,19 @@ class FakeSlack(Workspace):
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        text: str | None = None,
+        hang: bool = False,
     ) -> None:
         """Queue failures for the next `times` calls of `method`, ahead of any real handling.
 
         A 429 always carries Retry-After (default 1s) because real Slack always sends it and
-        slack_sdk's rate-limit handler keys off it.
+        slack_sdk's rate-limit handler keys off it. ``text``: answer with this body (an HTML
+        page from a proxy, say) instead of Slack's JSON. ``hang``: never answer (until the fake
+        closes), as a Slack that accepted the connection and then went silent.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times))
+        self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times, text, hang))
 
     def response_url(self) -> str:
         """A fresh URL that records whatever the app posts to it, as Bolt's respond() does."""
@@ -193,6 +201,11 @@ class FakeSlack(Workspace):
         if bad_body:
             return web.json_response({"ok": False, "error": bad_body}, headers=headers)
         if fault := self._take_fault(method):
+            if fault.hang:
+                await self._closing.wait()
+            if fault.text is not None:
+                content = "text/html" if fault.text.lstrip().startswith("<") else "text/plain"
+                return web.Response(text=fault.text, status=fault.status, content_type=content, headers=headers)
             default = {429: "ratelimited"}.get(fault.status, "internal_error" if fault.status >= 500 else "fatal_error")
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)

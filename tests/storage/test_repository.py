@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.model.crisis import Actor, Assignment, Crisis, CrisisStatus, Room, StepKey, StepStatus
+from bot.core.model.crisis import Actor, Assignment, Crisis, CrisisStatus, RetryPolicy, Room, Step, StepKey, StepStatus
 from bot.core.model.errors import RoomNameTakenError
 from bot.core.model.events import EventData, EventKind, TimelineEvent
 from bot.storage.mapping import UPDATABLE
 from bot.storage.repository import SqlCrisisRepository
 from tests.storage._support import DECLARED_AT, make_crisis
+
+RETRY = RetryPolicy(attempts=3, after=timedelta(seconds=30))
 
 PARIS = timezone(timedelta(hours=1))
 
@@ -223,7 +225,7 @@ async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     later = DECLARED_AT + timedelta(minutes=10)
     held = await repo.create(make_crisis("room-a"), holder="replica-1#a", until=later)
     free = await repo.create(make_crisis("room-b"))
-    assert {c.number for c in await repo.unfinished()} == {held.number, free.number}
+    assert {c.number for c in await repo.unfinished(DECLARED_AT, RETRY)} == {held.number, free.number}
     assert not await repo.claim(held.number, "replica-2#a", later, now=DECLARED_AT)
     # a live lease is not free even for its holder: that process is declaring the crisis now
     assert not await repo.claim(held.number, "replica-1#a", later, now=DECLARED_AT)
@@ -233,7 +235,26 @@ async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     assert await repo.claim(free.number, "replica-2#a", later, now=DECLARED_AT)
     for step in free.steps:
         await repo.set_step(free.number, step.key, StepStatus.DONE, "", DECLARED_AT)
-    assert [c.number for c in await repo.unfinished()] == [held.number]
+    assert [c.number for c in await repo.unfinished(DECLARED_AT, RETRY)] == [held.number]
+
+
+async def test_a_failed_step_is_due_again_a_few_times_spaced_out(repo: SqlCrisisRepository) -> None:
+    crisis = await repo.create(make_crisis("room-a"))
+    for step in crisis.steps:
+        await repo.set_step(crisis.number, step.key, StepStatus.DONE, "", DECLARED_AT)
+    await repo.set_step(crisis.number, StepKey.INVITE, StepStatus.FAILED, "Slack was down", DECLARED_AT, attempts=1)
+    assert await repo.unfinished(DECLARED_AT + timedelta(seconds=10), RETRY) == [], "too soon"
+    [due] = await repo.unfinished(DECLARED_AT + timedelta(seconds=31), RETRY)
+    assert due.step(StepKey.INVITE) == Step(
+        key=StepKey.INVITE,
+        label="Invite",
+        status=StepStatus.FAILED,
+        detail="Slack was down",
+        updated_at=DECLARED_AT,
+        attempts=1,
+    )
+    await repo.set_step(crisis.number, StepKey.INVITE, StepStatus.FAILED, "still down", DECLARED_AT, attempts=3)
+    assert await repo.unfinished(DECLARED_AT + timedelta(hours=1), RETRY) == [], "tried enough: reported, left"
 
 
 async def test_a_restarted_replica_takes_over_its_predecessors_lease_at_once(repo: SqlCrisisRepository) -> None:

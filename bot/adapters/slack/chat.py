@@ -51,21 +51,25 @@ REASONS = {
 }
 
 
-def make_session() -> aiohttp.ClientSession:
+def make_session(timeout: float = CALL_TIMEOUT) -> aiohttp.ClientSession:
     """A kept-alive session whose own timeout bounds each call: slack_sdk applies its timeout
     only to sessions it creates itself, so a session we give it must carry one."""
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT))
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
 
 def make_client(
-    token: str, base_url: str, session: aiohttp.ClientSession | None = None, sleep: Sleep = asyncio.sleep
+    token: str,
+    base_url: str,
+    session: aiohttp.ClientSession | None = None,
+    sleep: Sleep = asyncio.sleep,
+    timeout: float = CALL_TIMEOUT,
 ) -> AsyncWebClient:
     """``session``: one kept-alive HTTP session, so calls on the declare path skip the TCP and TLS
     handshakes. Bolt's own client must stay session-less: Bolt copies it for every lazy listener."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        timeout=int(CALL_TIMEOUT),
+        timeout=timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes any seconds
         retry_handlers=retry_handlers(sleep=sleep),
         session=session,
     )

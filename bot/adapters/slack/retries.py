@@ -63,11 +63,23 @@ class BoundedRateLimitRetry(_WaitBounded, AsyncRateLimitErrorRetryHandler):
 
 
 class BackoffServerErrorRetry(_WaitBounded, AsyncServerErrorRetryHandler):
-    """Slack's 500 and 503, retried after a short exponential backoff."""
+    """Server errors, retried after a short exponential backoff: Slack's 500 and 503, and the
+    502 and 504 a proxy in front of it answers when Slack is slow (slack_sdk retries only 500
+    and 503)."""
 
     def __init__(self, max_retry_count: int, sleep: Sleep = asyncio.sleep) -> None:
         AsyncServerErrorRetryHandler.__init__(self, max_retry_count=max_retry_count)
         self.sleep = sleep
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
 
     def _wait(self, state: RetryState, response: HttpResponse | None) -> float:
         return self.interval_calculator.calculate_sleep_duration(state.current_attempt)

@@ -28,7 +28,7 @@ from bot.core.crisis.updates import next_update_due
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import progress as progress_note
-from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, Step, StepKey, StepStatus
+from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Step, StepKey, StepStatus
 from bot.core.model.errors import (
     AlreadyDeclaredError,
     ConflictError,
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[Message], Awaitable[None]]
 DEDUPE_WINDOW_SECONDS = 120
 LEASE = timedelta(seconds=15)  # how long a dead declarer's work waits before another replica takes it
+STEP_RETRY = RetryPolicy(attempts=3, after=timedelta(seconds=30))  # a failed step: 2 more tries
 HEARTBEAT_SECONDS = 4.0  # well inside the lease, so a slow step never loses it
 
 START_STEPS = (
@@ -164,7 +165,7 @@ class Declarer(UseCase):
         """Finish declarations a dead process left behind (its lease expired, or it was this
         replica before a restart)."""
         finished = []
-        for stale in await self.crises.unfinished():
+        for stale in await self.crises.unfinished(self.clock.now(), STEP_RETRY):
             now = self.clock.now()
             if stale.number in self._running:
                 continue  # this process is declaring it right now
@@ -172,7 +173,7 @@ class Declarer(UseCase):
                 continue
             # read it again: the list may be older than the declaration that just finished it
             crisis = await self.crises.get(stale.number)
-            if crisis is None or not crisis.unfinished_steps or crisis.status is not CrisisStatus.ACTIVE:
+            if crisis is None or not self._due(crisis) or crisis.status is not CrisisStatus.ACTIVE:
                 await self.crises.release(stale.number, self.holder)
                 continue
             log.info("resuming the declaration of %s", crisis.key)
@@ -239,7 +240,25 @@ class Declarer(UseCase):
     @staticmethod
     def _pending(crisis: Crisis, key: StepKey) -> bool:
         step = crisis.step(key)
-        return crisis.status is CrisisStatus.ACTIVE and step is not None and step.status is not StepStatus.DONE
+        return (
+            crisis.status is CrisisStatus.ACTIVE
+            and step is not None
+            and step.status is not StepStatus.DONE
+            and step.attempts < STEP_RETRY.attempts
+        )
+
+    def _due(self, crisis: Crisis) -> bool:
+        """Steps to run now: pending, or failed long enough ago for another try."""
+        now = self.clock.now()
+        return any(
+            s.status is StepStatus.PENDING
+            or (
+                s.status is StepStatus.FAILED
+                and s.attempts < STEP_RETRY.attempts
+                and (s.updated_at is None or s.updated_at <= now - STEP_RETRY.after)
+            )
+            for s in crisis.steps
+        )
 
     async def _step(self, crisis: Crisis, key: StepKey, work: Work, adopt: bool) -> bool:
         """Run one step and record its outcome; a failure is recorded and reported, never raised."""
@@ -253,8 +272,8 @@ class Declarer(UseCase):
         at = self.clock.now()
         step = crisis.step(key)
         assert step is not None, f"{key} is not a step of {crisis.key}"
-        step.status, step.detail, step.updated_at = status, detail, at
-        await self.crises.set_step(crisis.number, key, status, detail, at)
+        step.status, step.detail, step.updated_at, step.attempts = status, detail, at, step.attempts + 1
+        await self.crises.set_step(crisis.number, key, status, detail, at, step.attempts)
         if status is StepStatus.FAILED:
             await self.timeline.record(crisis.number, EventKind.STEP_FAILED, f"{step.label} failed: {detail}")
         return status is StepStatus.DONE

@@ -6,7 +6,8 @@ has its number. Keeping the two apart means no code can write to a crisis that h
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,14 @@ class StepKey(StrEnum):
     PAGE = "page"
     ANNOUNCE = "announce"
     ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and how far apart, a failed step is tried again."""
+
+    attempts: int
+    after: timedelta
 
 
 class Actor(BaseModel):
@@ -87,6 +96,7 @@ class Step(BaseModel):
     status: StepStatus = StepStatus.PENDING
     detail: str = ""
     updated_at: datetime | None = None
+    attempts: int = 0  # a failed step is tried again, a few times (see bot.core.crisis.declare)
 
 
 class NewCrisis(BaseModel):

@@ -67,11 +67,23 @@ async def store(sqlite_url: str) -> AsyncIterator[Storage]:
 
 
 @pytest.fixture
+def slack_timeout() -> float:
+    """How long the app waits for one Web API call (tests of hung calls make it short)."""
+    return 5.0
+
+
+@pytest.fixture
 async def rig(
-    fake: FakeSlack, loaded_plan: LoadedPlan, store: Storage, clock: ManualClock, renderer: JinjaDraftRenderer
+    fake: FakeSlack,
+    loaded_plan: LoadedPlan,
+    store: Storage,
+    clock: ManualClock,
+    renderer: JinjaDraftRenderer,
+    slack_timeout: float,
 ) -> AsyncIterator[SlackRig]:
     waits: list[float] = []
-    chat = SlackChat(make_client(BOT_TOKEN, fake.base_url, sleep=record(waits)), loaded_plan.plan)
+    client = make_client(BOT_TOKEN, fake.base_url, sleep=record(waits), timeout=slack_timeout)
+    chat = SlackChat(client, loaded_plan.plan)
     core = build_core(loaded_plan, store, chat, renderer, clock)
     bolt, handlers = build_app(core.service, chat, SIGNING_SECRET, store.events, clock)
     runner = await start_http(bolt, "127.0.0.1", 0)

@@ -31,9 +31,13 @@ def upgrade() -> None:
     op.create_index("uq_page_crisis_id_key", "page", ["crisis_id", "key"], unique=True)
     # the position whose card and direct message went out; -1: none yet
     op.add_column("page", sa.Column("delivered", sa.Integer(), nullable=False, server_default=sa.text("-1")))
+    # how often a step ran: a failed step (Slack down for a minute) is tried again a few times
+    op.add_column("crisis_step", sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("crisis_step") as batch:
+        batch.drop_column("attempts")
     with op.batch_alter_table("page") as batch:
         batch.drop_index("uq_page_crisis_id_key")
         batch.drop_column("delivered")
