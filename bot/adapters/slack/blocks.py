@@ -44,7 +44,8 @@ class BlockRenderer:
     """``user_ids`` maps plan person ids to Slack user ids; unknown people are shown by name."""
 
     def __init__(self, user_ids: Mapping[str, str] | None = None) -> None:
-        self.user_ids = dict(user_ids or {})
+        # the chat's own mapping, not a copy: people found by e-mail later become mentions too
+        self.user_ids: Mapping[str, str] = user_ids if user_ids is not None else {}
 
     def spans(self, line: m.Line) -> str:
         out = []
@@ -53,7 +54,7 @@ class BlockRenderer:
                 case m.Text(text=t):
                     out.append(escape(t))
                 case m.Strong(text=t):
-                    out.append(f"*{escape(t)}*" if t.strip() else escape(t))
+                    out.append(emphasis(escape(t), "*"))
                 case m.Mention(person_id=pid, name=name):
                     uid = self.user_ids.get(pid)
                     out.append(f"<@{uid}>" if uid else f"*{escape(name)}*")
@@ -88,14 +89,14 @@ class BlockRenderer:
                 return self._sections([self.spans(ln) for ln in lines])
             case m.Fields(items=items):
                 fields = [
-                    MarkdownTextObject(text=cut(f"*{escape(label)}*\n{self.spans(value)}", MAX_FIELD))
+                    MarkdownTextObject(text=cut(f"{emphasis(escape(label), '*')}\n{self.spans(value)}", MAX_FIELD))
                     for label, value in items
                 ]
                 return [SectionBlock(fields=fields[i : i + 10]) for i in range(0, len(fields), 10)]
             case m.Checklist(title=title, items=items):
-                rows = [f"*{escape(title)}*"]
+                rows = [emphasis(escape(title), "*")]
                 for item in items:
-                    owner = f" — _{self.spans(item.owner)}_" if item.owner else ""
+                    owner = f" — {emphasis(self.spans(item.owner), '_')}" if item.owner else ""
                     note = f" ({escape(item.note)})" if item.note else ""
                     rows.append(f"☐ {escape(item.text)}{owner}{note}")
                 return self._sections(rows)
@@ -136,6 +137,16 @@ class BlockRenderer:
         if current:
             chunks.append(current)
         return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
+
+
+def emphasis(text: str, mark: str) -> str:
+    """Bold (``*``) or italic (``_``) that Slack renders: mrkdwn only opens and closes a span
+    next to a non-space character, so the spaces around the text go outside the marks."""
+    core = text.strip()
+    if not core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{lead}{mark}{core}{mark}{trail}"
 
 
 def cut(text: str, limit: int) -> str:

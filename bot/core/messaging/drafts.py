@@ -81,9 +81,11 @@ def card(
 
 
 def review_request(plan: Plan, draft: Draft, role: str, reviewers: Sequence[str], text_hash: str) -> Message:
-    """The buttons carry a hash of the text shown, so an old message cannot approve newer text."""
+    """The buttons carry a hash of the text shown, so an old message cannot approve newer text.
+    It names (and so notifies) the people who may approve: never the author, who may not."""
     seen = DraftReview(draft=draft.id, seen=text_hash[:12])
-    mentions = tuple(mention(plan, pid) for pid in reviewers if pid in plan.people)
+    author = draft.author.person_id
+    mentions = tuple(mention(plan, pid) for pid in reviewers if pid in plan.people and pid != author)
     asked: list[Mention | str] = []
     for i, person in enumerate(mentions):
         asked.extend([", " if i else "", person])
