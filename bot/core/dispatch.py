@@ -130,7 +130,8 @@ class Dispatcher:
         scenario = drafts.framework_for(cmd.scenario_id or crisis.scenario_id)
         lang = cmd.lang or self.plan.language
         context = NewDraftContext(crisis=crisis.number, scenario=scenario, stage=cmd.stage, lang=lang)
-        return forms.new_draft(drafts.framework(scenario), context, dict(cmd.values))
+        used = drafts.renderer.variables(scenario, cmd.stage, lang)
+        return forms.new_draft(drafts.framework(scenario), context, dict(cmd.values), used)
 
     async def export(self, crisis: Crisis, fmt: str) -> str:
         """The post-incident report, Markdown or JSON, with everything on record."""
@@ -161,7 +162,8 @@ class Dispatcher:
             case Action.DRAFT_EDIT, DraftRef(draft=draft_id):
                 draft, crisis = await drafts.get(draft_id, active=True)
                 self._cases.access.require_draft_change(Permission.EDIT_DRAFT, crisis, draft, actor)
-                return _asking(forms.edit_draft(draft, drafts.framework(draft.scenario)))
+                used = drafts.renderer.variables(draft.scenario, draft.stage, draft.lang)
+                return _asking(forms.edit_draft(draft, drafts.framework(draft.scenario), used))
             case Action.DRAFT_CHANGES, DraftReview():
                 return _asking(forms.request_changes(payload))
             case Action.DRAFT_PUBLISH, DraftRef(draft=draft_id):

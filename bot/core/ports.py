@@ -247,6 +247,10 @@ class DraftRenderer(Protocol):
         """The network a framework writes for, with its length limit."""
         ...
 
+    def variables(self, scenario: str, stage: str, lang: str) -> frozenset[str]:
+        """The facts the stage's template reads: what a draft of it may ask for, and no more."""
+        ...
+
     def render(self, scenario: str, stage: str, lang: str, values: Mapping[str, str]) -> RenderedDraft:
         """Raise MissingVariablesError for missing required values; never leave a blank."""
         ...

@@ -89,6 +89,11 @@ class JinjaDraftRenderer:
             hint=f"Frameworks available: {known}. Restore message_frameworks/{GENERIC}/ and reload.",
         )
 
+    def variables(self, scenario: str, stage: str, lang: str) -> frozenset[str]:
+        """The facts the template of ``stage`` in ``lang`` reads: all a draft of it may ask for."""
+        _check_stage_and_lang(stage, lang)
+        return self._loaded[self.framework_id(scenario)].uses[(stage, lang)]
+
     def render(self, scenario: str, stage: str, lang: str, values: Mapping[str, str]) -> RenderedDraft:
         """Render the first draft of ``stage`` in ``lang``.
 

@@ -10,9 +10,10 @@ import asyncio
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiohttp import web
 
@@ -33,6 +34,21 @@ class Call:
     method: str
     args: JSON
     at: float
+
+
+# What ``FakeSlack.on_call`` runs; returning True before a call is handled drops the call.
+CallHook: TypeAlias = Callable[[Call], "bool | None"]
+RESPONSE_URL = "response_url"  # the method name ``on_call`` gives posts to a response_url
+
+
+@dataclass
+class _Hook:
+    method: str
+    callback: CallHook
+    nth: int
+    after: bool
+    match: Callable[[JSON], bool] | None
+    seen: int = 0
 
 
 @dataclass
@@ -67,6 +83,8 @@ class FakeSlack(Workspace):
         self._runner: web.AppRunner | None = None
         self._origin = ""
         self._closing = asyncio.Event()  # what hung calls wait for
+        self._hooks: list[_Hook] = []
+        self._hooks_lock = threading.Lock()  # hooks may be added from another thread
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -138,6 +156,47 @@ class FakeSlack(Workspace):
             retry_after = 1
         self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times, text, hang))
 
+    def on_call(
+        self,
+        method: str,
+        callback: CallHook,
+        *,
+        nth: int = 1,
+        after: bool = False,
+        match: Callable[[JSON], bool] | None = None,
+    ) -> None:
+        """Run ``callback(call)`` once, when the ``nth`` call of ``method`` counted from now (only
+        calls whose arguments ``match`` accepts count) arrives: before it is handled, or with
+        ``after=True`` once the workspace handled it and before it is answered.
+
+        This is how a process that talks to the fake is killed at an exact point of its work
+        (a ``kill -9`` of the bot, say), and how a caller waits for a call without polling.
+        ``method`` ``"response_url"`` stands for posts to a response_url (the JSON body as
+        arguments). The callback runs on the fake's own loop, so in ``ThreadedFakeSlack``'s
+        thread, and blocks the fake while it runs. A callback run before the call is handled
+        that returns True drops the call: it is not recorded, not handled and never answered
+        (until the fake stops), as a request whose sender died before it reached Slack. Faults
+        queued with ``fail_next`` and refused tokens answer before any ``after`` hook would run.
+        Safe to call from another thread.
+        """
+        if nth < 1:
+            raise ValueError("nth counts from 1")
+        with self._hooks_lock:
+            self._hooks.append(_Hook(method, callback, nth, after, match))
+
+    def _run_hooks(self, call: Call, *, after: bool) -> bool:
+        """Count ``call`` for the hooks it matches and run those it completes; True: drop it."""
+        with self._hooks_lock:
+            due: list[_Hook] = []
+            waiting: list[_Hook] = []
+            for hook in self._hooks:
+                if hook.method == call.method and hook.after == after and (hook.match is None or hook.match(call.args)):
+                    hook.seen += 1
+                (due if hook.seen == hook.nth else waiting).append(hook)
+            self._hooks = waiting
+        dropped = [bool(hook.callback(call)) for hook in due]  # every due hook runs
+        return any(dropped) and not after
+
     def response_url(self) -> str:
         """A fresh URL that records whatever the app posts to it, as Bolt's respond() does."""
         rid = str(next(self._response_ids))
@@ -192,7 +251,11 @@ class FakeSlack(Workspace):
         except SlackError as exc:
             args, bad_body = {}, exc.error
         args.pop("token", None)
-        self._calls.append(Call(method, args, time.monotonic()))
+        call = Call(method, args, time.monotonic())
+        if self._run_hooks(call, after=False):
+            await self._closing.wait()  # dropped: it never reached Slack
+            return web.Response(status=503)
+        self._calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
         headers = {"X-OAuth-Scopes": SCOPES}
@@ -215,6 +278,7 @@ class FakeSlack(Workspace):
             result = {"ok": True, **METHODS[method](self, args)}
         except SlackError as exc:
             result = {"ok": False, "error": exc.error, **exc.extra}
+        self._run_hooks(call, after=True)
         return web.json_response(result, headers=headers)
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -222,7 +286,12 @@ class FakeSlack(Workspace):
         if rid not in self._responses:
             return web.Response(status=404, text="no_service")
         body: Any = await request.json() if request.content_type == "application/json" else await request.text()
+        call = Call(RESPONSE_URL, body if isinstance(body, dict) else {"text": body}, time.monotonic())
+        if self._run_hooks(call, after=False):
+            await self._closing.wait()  # dropped: it never reached Slack
+            return web.Response(status=503)
         self._responses[rid].append(body)
+        self._run_hooks(call, after=True)
         return web.Response(text="ok")
 
 

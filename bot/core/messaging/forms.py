@@ -81,9 +81,13 @@ def read_declare(plan: Plan, values: Mapping[str, str]) -> tuple[StartCommand | 
     return StartCommand(scenario_id, severity_id, title, details, source), {}
 
 
-def _variables(framework: Framework, lang: str, values: Mapping[str, str], primary: bool) -> tuple[FormField, ...]:
+def _variables(
+    framework: Framework, lang: str, values: Mapping[str, str], used: frozenset[str], primary: bool
+) -> tuple[FormField, ...]:
+    """The facts the stage's template reads, and only those: a form that asked for the fix
+    before the acknowledgement would push the writer to promise one."""
     fields = []
-    for name, variable in list(framework.variables.items())[:40]:
+    for name, variable in [(n, v) for n, v in framework.variables.items() if n in used][:40]:
         fields.append(
             FormField(
                 f"{VARIABLE_PREFIX}{name}",
@@ -107,17 +111,17 @@ def variable_values(values: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def new_draft(framework: Framework, context: NewDraftContext, values: Mapping[str, str]) -> Form:
+def new_draft(framework: Framework, context: NewDraftContext, values: Mapping[str, str], used: frozenset[str]) -> Form:
     return Form(
         kind=FormKind.DRAFT_NEW,
         title="Facts for the draft",
         submit="Draft it",
         payload=encode(context),
-        fields=_variables(framework, context.lang, values, primary=True),
+        fields=_variables(framework, context.lang, values, used, primary=True),
     )
 
 
-def edit_draft(draft: Draft, framework: Framework) -> Form:
+def edit_draft(draft: Draft, framework: Framework, used: frozenset[str]) -> Form:
     text = FormField(
         "text",
         "Your reply",
@@ -132,7 +136,7 @@ def edit_draft(draft: Draft, framework: Framework) -> Form:
         title=f"Edit draft #{draft.id}",
         submit="Save",
         payload=encode(DraftRef(draft=draft.id)),
-        fields=(text, *_variables(framework, draft.lang, draft.values, primary=False)),
+        fields=(text, *_variables(framework, draft.lang, draft.values, used, primary=False)),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.model.events import EventKind
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import expect, texts
+from tests.adapters.slack.harness import expect, filled, texts
 
 FACTS = (
     'customer_handle=@jane what_went_wrong="a cracked shade" next_update=17:00 '
@@ -55,8 +55,7 @@ async def test_review_flow_with_the_right_role_and_one_approval(rig: SlackRig) -
     view = rig.fake.calls("views.open")[-1].args["view"]
     assert view["callback_id"] == "draft_edit_form"
     edited = "@jane You're right, a cracked shade is not okay. I'm on it now: DM us your order? – Sofia"
-    state = {"values": {"text": {"value": {"type": "plain_text_input", "value": edited}}}}
-    await rig.slack.submit_view({**view, "id": "VEDIT1", "state": state}, user=SOFIA)
+    await rig.slack.submit_view({**view, "id": "VEDIT1", "state": filled(view, text=edited)}, user=SOFIA)
     expect(lambda: any(r.get("replace_original") for r in rig.fake.responses(edit_url)))
     assert "I'm on it now" in texts(rig.fake.responses(edit_url))
 
@@ -97,3 +96,28 @@ async def test_low_severity_draft_is_marked_ready_without_review(rig: SlackRig) 
     _, _, url = await rig.slack.command(f"draft {FACTS}", user=SOFIA, channel=room["id"])
     await answered(rig, url)
     assert "Mark ready" in texts(rig.fake.responses(url))
+
+
+async def test_the_facts_form_asks_only_what_the_stage_uses(rig: SlackRig) -> None:
+    room = await war_room(rig, "sev3")
+    await rig.slack.command('draft complaint acknowledge customer_handle="@jane_b"', user=SOFIA, channel=room["id"])
+    view = rig.fake.calls("views.open")[-1].args["view"]
+    asked = {b["block_id"]: not b.get("optional", False) for b in view["blocks"]}
+    # the acknowledgement names what went wrong; the fix and the next update come later
+    assert asked == {"var_customer_handle": True, "var_what_went_wrong": True, "var_agent_name": False}
+    await rig.slack.submit_view(
+        {**view, "id": "VFACTS", "state": filled(view, var_what_went_wrong="a cracked shade")}, user=SOFIA
+    )
+    draft = await rig.core.store.drafts.get_draft(1)
+    assert draft is not None
+    assert draft.text.startswith("@jane_b You're right to call this out: a cracked shade")
+
+    await rig.slack.click("draft_edit", '{"draft":1}', user=SOFIA, channel=room["id"])
+    edit = rig.fake.calls("views.open")[-1].args["view"]
+    assert [b["block_id"] for b in edit["blocks"]] == [
+        "text",
+        "var_customer_handle",
+        "var_what_went_wrong",
+        "var_agent_name",
+    ]
+    await rig.slack.submit_view({**edit, "id": "VEDIT2", "state": filled(edit)}, user=SOFIA)

@@ -75,6 +75,13 @@ async def test_email_only_people_are_looked_up_and_invited(rig: SlackRig) -> Non
     assert room is not None
     claire = next(uid for uid, u in rig.fake.users.items() if u["name"] == "claire")
     assert claire in room["members"]
+    # found by e-mail, then mentioned (and so notified) like everyone else, in every later message
+    kickoff = posted(rig, room["id"])[0]
+    assert f"<@{claire}>" in json.dumps(kickoff["blocks"])
+    assert "*Claire Dubois*" not in json.dumps(kickoff["blocks"])
+    await rig.slack.command("escalate sev1 National press", channel=room["id"])
+    lookups = [c.args["email"] for c in rig.fake.calls("users.lookupByEmail")]
+    assert lookups.count("claire.dubois@agencerivage.example") == 1, "looked up once, then cached"
 
 
 async def test_name_taken_in_slack_picks_the_next_name(rig: SlackRig) -> None:

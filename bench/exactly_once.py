@@ -1,0 +1,790 @@
+"""Benchmark "Trust under pressure": every side effect of a declaration happens exactly once.
+
+Three parts, each counting, per crisis, what Slack (the fake of ``tests.fakes``) ended up with:
+war rooms, kickoff posts, pins, page rows, page cards in the war room, page DMs, announcements
+and final answers at the request's response_url; anything above one of each is a duplicate,
+anything below is missing.
+
+1. One process (SQLite): rounds of concurrent signed ``/crisis start`` requests through the real
+   Bolt app over HTTP, the Web API slowed down so that steps overlap, the scheduler ticking beside
+   them all the time.
+2. Two replicas (two engines, two apps, two schedulers) on one PostgreSQL database, half of each
+   round's requests to each.
+3. A real ``kill -9`` of ``python -m bot serve`` at each chat call of a declaration, before Slack
+   handled it or after (before the bot heard the answer), then a restart under the same replica
+   id (it takes the dead process's lease over at once) or another one (it waits for the lease to
+   expire), timed from the restart to the declarer's final answer.
+
+    python -m bench.exactly_once [--rounds 20] [--commands 60] [--latency 0.02] [--parts 1,2,3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+if not __package__:  # run as a script (python bench/exactly_once.py): make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+import psycopg
+from sqlalchemy.engine import make_url
+
+from bot.adapters.slack.app import SlackHandlers, build_app
+from bot.adapters.slack.chat import SlackChat, make_client, make_session
+from bot.adapters.slack.server import EVENTS_PATH, bound_port, start_http
+from bot.container import Core, Storage, build_core
+from bot.core.crisis import rooms
+from bot.core.crisis.declare import LEASE
+from bot.core.escalation.paging import PAGE_LEASE
+from bot.core.model.crisis import Crisis, StepStatus
+from bot.core.model.pages import Page
+from bot.core.plan.chain import page_ladder
+from bot.core.plan.model import LoadedPlan, Plan
+from bot.core.ports import DraftRenderer
+from bot.datafiles.plan import load_plan
+from bot.frameworks import load_library
+from bot.storage import migrate
+from bot.storage.engine import create_async_db_engine
+from tests.adapters.slack.harness import ANNOUNCE, BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
+from tests.fakes import Call, FakeSlack, ThreadedFakeSlack
+from tests.fakes.slack_state import JSON
+from tests.storage.fixtures import DEFAULT_PG_URL, PgServer
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
+FRAMEWORKS_PATH = ROOT / "message_frameworks"
+SCHEDULER_INTERVAL = 5.0  # crisisbot serve's tick (bot.container.background)
+EFFECTS = ("war rooms", "kickoffs", "pins", "page rows", "page cards", "page DMs", "announcements", "answers")
+KILL_TEXT = "start complaint sev3 Kill test"  # pages the crisis lead and the community manager
+FIRST = "CRISIS-0001"  # the only crisis of each kill point's fresh database
+DECLARED = f"{FIRST} declared."
+
+
+# -- counting side effects -----------------------------------------------------------------------
+
+
+def post_key(args: JSON) -> str | None:
+    """The key a message was posted with (Slack's message metadata), as sent or as stored."""
+    raw = args.get("metadata")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    payload = raw.get("event_payload") if isinstance(raw, dict) else None
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None
+
+
+@dataclass
+class SlackState:
+    """The fake's state indexed once per count: scanning every message per crisis would make
+    counting the slowest part of a round."""
+
+    posts: dict[str, list[tuple[str, str]]]  # key -> [(channel, ts)]
+    pinned: set[tuple[str, str]]
+    rooms: Counter[str]  # channel name -> how many channels have it (Slack allows one)
+    answers: dict[str, list[str]]  # response_url -> bodies, as JSON text
+
+    @classmethod
+    def of(cls, fake: FakeSlack, urls: Iterable[str]) -> SlackState:
+        posts: dict[str, list[tuple[str, str]]] = {}
+        for channel, messages in list(fake.messages.items()):
+            for message in list(messages):
+                if (key := post_key(message)) is not None:
+                    posts.setdefault(key, []).append((channel, str(message["ts"])))
+        pinned = {(channel, ts) for channel, stamps in list(fake.pins.items()) for ts in stamps}
+        names = Counter(str(c["name"]) for c in list(fake.channels.values()) if not c["is_im"])
+        answers = {url: [json.dumps(b, ensure_ascii=False) for b in fake.responses(url)] for url in urls}
+        return cls(posts, pinned, names, answers)
+
+
+def response_url_of(crisis: Crisis) -> str:
+    try:
+        where = json.loads(crisis.reply_to or "")
+    except ValueError:
+        return ""
+    url = where.get("response_url") if isinstance(where, dict) else None
+    return url if isinstance(url, str) else ""
+
+
+def paged_roles(plan: Plan, crisis: Crisis) -> list[str]:
+    """The roles a declaration pages (bot.core.crisis.steps.DeclarationSteps.page): once each."""
+    return [r for r in dict.fromkeys(a.role_id for a in crisis.assignments if a.paged) if page_ladder(plan, r)]
+
+
+def expected_effects(plan: Plan, crisis: Crisis) -> Counter[str]:
+    pages = len(paged_roles(plan, crisis))
+    one = dict.fromkeys(("war rooms", "kickoffs", "pins", "announcements", "answers"), 1)
+    return Counter(one | {"page rows": pages, "page cards": pages, "page DMs": pages})
+
+
+def seen_effects(state: SlackState, plan: Plan, crisis: Crisis, pages: Sequence[Page]) -> Counter[str]:
+    """What Slack and the database show of one crisis's declaration. Pages count at position 0
+    only: a page that later climbs to a backup posts a new card, which is no duplicate."""
+    base = rooms.base_name(plan.war_room.prefix, crisis.declared_at, crisis.title, SlackChat.limits.room_name)
+    kickoffs = state.posts.get(f"{crisis.key}:kickoff", [])
+    declaration_pages = [p for p in pages if p.key is not None and p.key.startswith("declared:")]
+    answers = state.answers.get(response_url_of(crisis), [])
+    return Counter(
+        {
+            "war rooms": sum(state.rooms[name] for name in rooms.candidates(base, SlackChat.limits.room_name)),
+            "kickoffs": len(kickoffs),
+            "pins": sum(posted in state.pinned for posted in kickoffs),
+            "page rows": len(declaration_pages),
+            "page cards": sum(len(state.posts.get(f"page:{p.id}:0:card", [])) for p in declaration_pages),
+            "page DMs": sum(len(state.posts.get(f"page:{p.id}:0:dm", [])) for p in declaration_pages),
+            "announcements": len(state.posts.get(f"{crisis.key}:announce", [])),
+            "answers": sum(f"{crisis.key} declared." in body for body in answers),
+        }
+    )
+
+
+@dataclass
+class Tally:
+    """Side effects over many declarations: expected, seen, and each crisis's surplus or shortfall."""
+
+    declarations: int = 0
+    expected: Counter[str] = field(default_factory=Counter)
+    seen: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    missing: Counter[str] = field(default_factory=Counter)
+    steps_not_done: int = 0
+    notes: list[str] = field(default_factory=list)  # the first crises that went wrong, and how
+
+    def add(self, crisis: Crisis, expected: Counter[str], seen: Counter[str]) -> tuple[int, int]:
+        """Count one crisis; returns its (duplicates, missing)."""
+        self.declarations += 1
+        self.expected.update(expected)
+        self.seen.update(seen)
+        dup = Counter({e: seen[e] - expected[e] for e in EFFECTS if seen[e] > expected[e]})
+        miss = Counter({e: expected[e] - seen[e] for e in EFFECTS if seen[e] < expected[e]})
+        self.duplicates.update(dup)
+        self.missing.update(miss)
+        undone = [s.key.value for s in crisis.steps if s.status is not StepStatus.DONE]
+        self.steps_not_done += bool(undone)
+        if (dup or miss or undone) and len(self.notes) < 10:
+            what = [f"{n} extra {e}" for e, n in dup.items()] + [f"{n} missing {e}" for e, n in miss.items()]
+            what += [f"steps not done: {', '.join(undone)}"] if undone else []
+            self.notes.append(f"{crisis.key} ({crisis.title}): {'; '.join(what)}")
+        return dup.total(), miss.total()
+
+    def merge(self, other: Tally) -> None:
+        self.declarations += other.declarations
+        for mine, theirs in ((self.expected, other.expected), (self.seen, other.seen)):
+            mine.update(theirs)
+        self.duplicates.update(other.duplicates)
+        self.missing.update(other.missing)
+        self.steps_not_done += other.steps_not_done
+        self.notes.extend(other.notes[: max(0, 10 - len(self.notes))])
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.3f}%" if whole else "-"
+
+
+def print_tally(tally: Tally, missing_acks: int = 0) -> None:
+    print(f"   {'side effect':<16}{'expected':>10}{'seen':>10}{'duplicates':>12}{'missing':>10}")
+    for effect in EFFECTS:
+        exp, seen, dup, miss = (c[effect] for c in (tally.expected, tally.seen, tally.duplicates, tally.missing))
+        print(f"   {effect:<16}{exp:>10}{seen:>10}{dup:>12}{miss:>10}")
+    total, dup, miss = tally.expected.total(), tally.duplicates.total(), tally.missing.total()
+    print(f"   {'all':<16}{total:>10}{tally.seen.total():>10}{dup:>12}{miss:>10}")
+    print(
+        f"   duplicates / expected side effects = {dup}/{total} = {pct(dup, total)} (expected 0); "
+        f"missing = {miss}/{total} = {pct(miss, total)} (expected 0)"
+    )
+    print(f"   declarations with a step not done: {tally.steps_not_done}/{tally.declarations}", end="")
+    print(f"; commands acknowledged without a crisis stored: {missing_acks}" if missing_acks else "")
+    for note in tally.notes:
+        print(f"   ! {note}")
+
+
+# -- parts 1 and 2: concurrent declarations through the real app -----------------------------------
+
+
+@dataclass
+class Replica:
+    """One crisisbot process's worth of objects, composed as ``crisisbot serve`` composes them."""
+
+    name: str
+    core: Core
+    handlers: SlackHandlers
+    url: str
+
+
+@asynccontextmanager
+async def replica(
+    fake: FakeSlack, db_url: str, name: str, loaded: LoadedPlan, renderer: DraftRenderer
+) -> AsyncIterator[Replica]:
+    """Its own engine, Slack client and HTTP port: two of these on one database are two replicas
+    as far as leases and claims can tell."""
+    engine = create_async_db_engine(db_url)
+    store = Storage.on(engine)
+    chat = SlackChat(make_client(BOT_TOKEN, fake.base_url, make_session()), loaded.plan)
+    core = build_core(loaded, store, chat, renderer, replica=name)
+    bolt, handlers = build_app(core.service, chat, SIGNING_SECRET, store.events)
+    runner = await start_http(bolt, "127.0.0.1", 0)
+    try:
+        yield Replica(name, core, handlers, f"http://127.0.0.1:{bound_port(runner)}{EVENTS_PATH}")
+    finally:
+        await handlers.drain()
+        await runner.cleanup()
+        await chat.aclose()
+        await engine.dispose()
+
+
+@dataclass
+class Ticker:
+    """A scheduler ticking for the whole part, as fast as it may: every tick is a chance to
+    resume, by mistake, a declaration that is running."""
+
+    core: Core
+    pause: float
+    ticks: int = 0
+    errors: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.core.scheduler.tick()
+            except Exception:  # counted, not hidden: tick() itself logs its chores' failures
+                self.errors += 1
+            self.ticks += 1
+            await asyncio.sleep(self.pause)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+@dataclass
+class RoundResult:
+    number: int
+    sent: int
+    acked: int
+    seconds: float
+    ticks: int
+    tally: Tally
+    acked_without_crisis: int
+
+
+async def one_round(
+    number: int, fake: FakeSlack, replicas: Sequence[Replica], sims: Sequence[SlackClientSim], args: argparse.Namespace
+) -> tuple[list[str], list[bool], float]:
+    """Send this round's commands at once, spread over the replicas, and wait for all their work."""
+    jobs = [(i, sims[i % len(sims)]) for i in range(args.commands)]
+    began = time.monotonic()
+    answers = await asyncio.gather(
+        *(sim.command(f"start complaint sev3 Round {number} declaration {i} under pressure") for i, sim in jobs)
+    )
+    await asyncio.gather(*(r.handlers.drain() for r in replicas))
+    took = time.monotonic() - began
+    acked = [status == 200 and "Declaring CRISIS-" in ack for status, ack, _ in answers]
+    return [url for _, _, url in answers], acked, took
+
+
+async def count_round(fake: FakeSlack, store: Storage, plan: Plan, urls: Sequence[str]) -> tuple[Tally, int]:
+    """The tally of the crises this round's requests asked for (found by their response_url)."""
+    wanted = set(urls)
+    crises = [c for c in await store.crises.list_crises(limit=1_000_000) if response_url_of(c) in wanted]
+    state = SlackState.of(fake, urls)
+    tally = Tally()
+    for crisis in sorted(crises, key=lambda c: c.number):
+        pages = await store.pages.pages_of(crisis.number)
+        tally.add(crisis, expected_effects(plan, crisis), seen_effects(state, plan, crisis, pages))
+    return tally, len(wanted) - len(crises)
+
+
+async def run_rounds(title: str, db_urls: Sequence[str], names: Sequence[str], args: argparse.Namespace) -> Tally:
+    """Part 1 (one replica) or part 2 (two, one database): rounds of concurrent declarations."""
+    loaded = load_plan(PLAN_PATH)
+    renderer, _ = load_library(FRAMEWORKS_PATH)
+    print(f"\n{title}")
+    total = Tally()
+    results: list[RoundResult] = []
+    async with FakeSlack(valid_tokens=(BOT_TOKEN,), latency=args.latency) as fake:
+        seed_workspace(fake, loaded)
+        async with aiohttp.ClientSession() as session:
+            async with _replicas(fake, db_urls, names, loaded, renderer) as replicas:
+                tickers = [Ticker(r.core, args.tick_pause) for r in replicas]
+                for ticker in tickers:
+                    ticker.start()
+                sims = [SlackClientSim(r.url, fake, session) for r in replicas]
+                try:
+                    for number in range(1, args.rounds + 1):
+                        ticks = sum(t.ticks for t in tickers)
+                        urls, acked, took = await one_round(number, fake, replicas, sims, args)
+                        tally, lost = await count_round(fake, replicas[0].core.store, loaded.plan, urls)
+                        ticked = sum(t.ticks for t in tickers) - ticks
+                        results.append(RoundResult(number, len(urls), sum(acked), took, ticked, tally, lost))
+                        total.merge(tally)
+                finally:
+                    for ticker in tickers:
+                        await ticker.stop()
+                tick_errors = sum(t.errors for t in tickers)
+    print(
+        f"   {'round':>5}{'sent':>7}{'acked':>7}{'stored':>8}{'seconds':>9}{'ticks':>7}{'duplicates':>12}{'missing':>9}"
+    )
+    for r in results:
+        dup, miss = r.tally.duplicates.total(), r.tally.missing.total()
+        stored = r.tally.declarations
+        print(f"   {r.number:>5}{r.sent:>7}{r.acked:>7}{stored:>8}{r.seconds:>9.2f}{r.ticks:>7}{dup:>12}{miss:>9}")
+    seconds = sum(r.seconds for r in results)
+    rate = total.declarations / seconds if seconds else 0.0
+    print(
+        f"   {total.declarations} declarations in {seconds:.1f} s ({rate:.1f}/s), scheduler ticks beside them: ", end=""
+    )
+    print(f"{sum(r.ticks for r in results)} ({tick_errors} failed)")
+    print_tally(total, sum(r.acked_without_crisis for r in results))
+    return total
+
+
+@asynccontextmanager
+async def _replicas(
+    fake: FakeSlack, db_urls: Sequence[str], names: Sequence[str], loaded: LoadedPlan, renderer: DraftRenderer
+) -> AsyncIterator[list[Replica]]:
+    if not names:
+        yield []
+        return
+    async with replica(fake, db_urls[0], names[0], loaded, renderer) as first:
+        async with _replicas(fake, db_urls[1:], names[1:], loaded, renderer) as rest:
+            yield [first, *rest]
+
+
+async def part_one(args: argparse.Namespace) -> Tally:
+    with tempfile.TemporaryDirectory(prefix="crisisbot-once-") as tmp:
+        url = f"sqlite:///{tmp}/data/crisisbot.db"
+        await asyncio.to_thread(migrate.upgrade, url)
+        title = (
+            f"1. One process, SQLite: {args.rounds} rounds x {args.commands} concurrent signed /crisis start "
+            f"over HTTP, Web API latency {args.latency * 1000:.0f} ms, scheduler ticking throughout"
+        )
+        return await run_rounds(title, [url], ["bench-solo"], args)
+
+
+async def part_two(args: argparse.Namespace) -> Tally | None:
+    server = PgServer(make_url(args.pg_url))
+    try:
+        await asyncio.to_thread(lambda: psycopg.connect(server.admin_dsn, connect_timeout=3).close())
+    except psycopg.OperationalError as exc:
+        print(f"\n2. Two replicas on PostgreSQL: skipped, {args.pg_url} does not answer ({exc})")
+        return None
+    try:
+        url = await asyncio.to_thread(server.create_database)
+        await asyncio.to_thread(migrate.upgrade, url)
+        each = args.commands // 2
+        title = (
+            f"2. Two replicas (a, b), one PostgreSQL database: {args.rounds} rounds x {each} + {args.commands - each} "
+            f"concurrent /crisis start, both schedulers ticking"
+        )
+        return await run_rounds(title, [url, url], ["a", "b"], args)
+    finally:
+        await asyncio.to_thread(server.drop_all)
+
+
+# -- part 3: kill -9 of crisisbot serve ---------------------------------------------------------------
+
+
+def _is_post(suffix: str) -> Callable[[JSON], bool]:
+    def match(args: JSON) -> bool:
+        key = post_key(args)
+        return key is not None and key.endswith(suffix)
+
+    return match
+
+
+def _is_answer(args: JSON) -> bool:
+    return DECLARED in json.dumps(args, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """A chat call of a ``complaint sev3`` declaration, and whether the process dies before
+    Slack handles it (the call is dropped: it never got there) or after (Slack did it, the
+    process never heard)."""
+
+    what: str
+    method: str
+    match: Callable[[JSON], bool] | None = None
+    nth: int = 1
+    after: bool = False
+    other_replica: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.what} {'after' if self.after else 'before'}"
+
+
+CALLS = (  # every chat call of the declaration (auth.test comes before the acknowledgement)
+    ("conversations.create", "conversations.create", None, 1),
+    ("setTopic", "conversations.setTopic", None, 1),
+    ("setPurpose", "conversations.setPurpose", None, 1),
+    ("conversations.invite", "conversations.invite", None, 1),
+    ("post kickoff", "chat.postMessage", _is_post(":kickoff"), 1),
+    ("pins.add", "pins.add", None, 1),
+    ("post page card 1", "chat.postMessage", _is_post(":card"), 1),
+    ("post page card 2", "chat.postMessage", _is_post(":card"), 2),
+    ("post page DM 1", "chat.postMessage", _is_post(":dm"), 1),
+    ("post page DM 2", "chat.postMessage", _is_post(":dm"), 2),
+    ("post announcement", "chat.postMessage", _is_post(":announce"), 1),
+    ("response_url answer", "response_url", _is_answer, 1),
+)
+OTHER_REPLICA_POINTS = ("post kickoff after", "post page card 1 before", "response_url answer before")
+
+
+def kill_points(only: Sequence[str], other: Sequence[str]) -> list[KillPoint]:
+    every = [
+        KillPoint(what, method, match, nth, after) for what, method, match, nth in CALLS for after in (False, True)
+    ]
+    by_name = {p.name: p for p in every}
+    unknown = [name for name in (*only, *other) if name not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown kill points {unknown}; known: {', '.join(by_name)}")
+    same = [p for p in every if not only or p.name in only]
+    return [*same, *(replace(by_name[name], other_replica=True) for name in other)]
+
+
+def settle_hooks() -> list[tuple[str, str, Callable[[JSON], bool] | None]]:
+    """The Slack calls that leave each side effect of the fresh database's one crisis (pages 1
+    and 2 are its two pages), to wait for them without polling."""
+    posts = [f"{FIRST}:kickoff", f"{FIRST}:announce", *(f"page:{n}:0:{w}" for n in (1, 2) for w in ("card", "dm"))]
+
+    def key_is(key: str) -> Callable[[JSON], bool]:
+        return lambda args: post_key(args) == key
+
+    return [("room", "conversations.create", None), ("pin", "pins.add", None)] + [
+        (key, "chat.postMessage", key_is(key)) for key in posts
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class BotProcess:
+    """``python -m bot serve`` as a child process, the way an operator runs it."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.env, self.port = env, port
+        self.ready = threading.Event()  # it logged that it listens
+        self.lines: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self.started = 0.0
+        self.killed_at: float | None = None
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter, our own arguments)
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        """Keep the log (and the pipe drained); tell when the server listens."""
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip())
+            if "crisisbot: listening on" in line:
+                self.ready.set()
+        self.ready.set()  # it exited: nobody must wait for it any longer
+
+    def kill(self) -> None:
+        """SIGKILL, and wait until it is gone: nothing of it runs once the fake goes on."""
+        assert self.proc is not None
+        self.killed_at = time.monotonic()
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        """Ctrl-C: the server drains its work and exits (killed if it does not within 30 s)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.lines.append("(did not stop within 30 s of SIGINT: killed)")
+            self.kill()
+
+    def problems(self) -> list[str]:
+        return [line for line in self.lines if re.search(r" (WARNING|ERROR|CRITICAL) ", line) and "Bolt" not in line]
+
+
+@dataclass
+class PointResult:
+    point: KillPoint
+    reached: bool
+    completed: bool
+    to_answer: float | None  # restart -> final answer
+    to_settle: float | None  # restart -> every side effect in Slack (None: some never came)
+    duplicates: int
+    missing: int
+    tally: Tally
+    log: list[str]
+
+
+def bot_env(base_url: str, db: Path, replica_id: str) -> dict[str, str]:
+    """The settings ``crisisbot serve`` reads, and nothing of this shell's own crisisbot setup."""
+    mine = ("CRISISBOT_", "SLACK_", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(mine)}
+    return env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": base_url,
+        "CRISISBOT_DB_PATH": str(db),
+        "CRISISBOT_PLAN": str(PLAN_PATH),
+        "CRISISBOT_REPLICA_ID": replica_id,
+        "CRISISBOT_LOG_LEVEL": "INFO",
+    }
+
+
+async def wait_event(event: threading.Event, timeout: float) -> bool:
+    return await asyncio.to_thread(event.wait, max(timeout, 0.0))
+
+
+async def kill_and_restart(point: KillPoint, loaded: LoadedPlan, args: argparse.Namespace) -> PointResult:
+    with tempfile.TemporaryDirectory(prefix="crisisbot-kill-") as tmp:
+        threaded = ThreadedFakeSlack(FakeSlack(valid_tokens=(BOT_TOKEN,), latency=args.latency))
+        seed_workspace(threaded.fake, loaded)
+        base_url = threaded.start()
+        fake = threaded.fake
+        db = Path(tmp) / "crisisbot.db"
+        first = BotProcess(bot_env(base_url, db, "bench-1"), free_port())
+        second = BotProcess(bot_env(base_url, db, "bench-2" if point.other_replica else "bench-1"), free_port())
+        try:
+            return await _kill_and_restart(point, fake, first, second, db, loaded, args)
+        finally:
+            for bot in (first, second):
+                if bot.proc is not None and bot.proc.poll() is None:
+                    bot.kill()
+            threaded.stop()
+
+
+async def _kill_and_restart(
+    point: KillPoint,
+    fake: FakeSlack,
+    first: BotProcess,
+    second: BotProcess,
+    db: Path,
+    loaded: LoadedPlan,
+    args: argparse.Namespace,
+) -> PointResult:
+    killed = threading.Event()
+
+    def kill(call: Call) -> bool:  # in the fake's thread, at the very call
+        first.kill()
+        killed.set()
+        return not point.after  # before: the call never reached Slack
+
+    fake.on_call(point.method, kill, nth=point.nth, after=point.after, match=point.match)
+    effects: dict[str, float] = {}  # side effect -> when Slack handled its call
+    settled = threading.Event()
+    hooks = settle_hooks()
+
+    def seen(name: str) -> Callable[[Call], None]:
+        def done(call: Call) -> None:
+            effects.setdefault(name, call.at)
+            if len(effects) == len(hooks) + 1:  # and the answer
+                settled.set()
+
+        return done
+
+    for name, method, match in hooks:
+        fake.on_call(method, seen(name), after=True, match=match)
+
+    first.start()
+    await wait_event(first.ready, 60)
+    async with aiohttp.ClientSession() as session:
+        sim = SlackClientSim(f"http://127.0.0.1:{first.port}{EVENTS_PATH}", fake, session)
+        try:
+            _, _, response_url = await sim.command(KILL_TEXT)
+        except aiohttp.ClientError:  # killed before the acknowledgement reached Slack
+            response_url = ""
+    reached = await wait_event(killed, 30)
+    if not reached:
+        first.stop()
+    # the restart: its final answer is the one counted from now on
+    answered = threading.Event()
+    answer_seen = seen("answer")
+
+    def answer(call: Call) -> None:
+        answer_seen(call)
+        answered.set()
+
+    fake.on_call("response_url", answer, after=True, match=_is_answer)
+    second.start()
+    timeout = args.answer_timeout * (3 if point.other_replica else 1)
+    completed = await wait_event(answered, timeout)
+    restarted = second.started
+    to_answer = effects["answer"] - restarted if completed else None
+    await wait_event(settled, restarted + timeout + args.settle - time.monotonic())
+    to_settle = max(effects.values()) - restarted if settled.is_set() else None
+    second.stop()
+
+    engine = create_async_db_engine(f"sqlite:///{db}")
+    try:
+        store = Storage.on(engine)
+        tally = Tally()
+        dup = miss = 0
+        for crisis in await store.crises.list_crises(limit=10):
+            url = response_url_of(crisis) or response_url
+            state = SlackState.of(fake, [url])
+            pages = await store.pages.pages_of(crisis.number)
+            dup, miss = tally.add(
+                crisis, expected_effects(loaded.plan, crisis), seen_effects(state, loaded.plan, crisis, pages)
+            )
+    finally:
+        await engine.dispose()
+    if tally.declarations == 0:  # nothing was stored: the declaration itself is missing
+        miss = 1
+        tally.notes.append("no crisis was stored")
+    log = [*(f"first: {line}" for line in first.problems()), *(f"restart: {line}" for line in second.problems())]
+    return PointResult(point, reached, completed, to_answer, to_settle, dup, miss, tally, log)
+
+
+def seconds(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "never"
+
+
+async def part_three(args: argparse.Namespace) -> list[PointResult]:
+    loaded = load_plan(PLAN_PATH)
+    points = kill_points(args.points, args.other_replica_points)
+    print(
+        f"\n3. kill -9 of `python -m bot serve` (SQLite) at each chat call of `/crisis {KILL_TEXT}`, then a restart "
+        f"(lease {LEASE.total_seconds():.0f} s, page lease {PAGE_LEASE.total_seconds():.0f} s, tick {SCHEDULER_INTERVAL:.0f} s)"
+    )
+    print(
+        f"   {'kill point':<34}{'restart':>9}{'completed':>10}{'s to answer':>12}{'s to settle':>12}{'dup':>5}{'miss':>5}"
+    )
+    results = []
+    for point in points:
+        result = await kill_and_restart(point, loaded, args)
+        results.append(result)
+        who = "other id" if point.other_replica else "same id"
+        done = "yes" if result.completed else "NO"
+        done += "" if result.reached else " (not reached)"
+        row = f"   {point.name:<34}{who:>9}{done:>10}{seconds(result.to_answer):>12}{seconds(result.to_settle):>12}"
+        print(f"{row}{result.duplicates:>5}{result.missing:>5}", flush=True)
+    for result in results:
+        if result.duplicates or result.missing or not result.completed or result.tally.steps_not_done:
+            print(f"   ! {result.point.name} ({'other id' if result.point.other_replica else 'same id'}):")
+            for note in result.tally.notes:
+                print(f"       {note}")
+            for line in result.log[-6:]:
+                print(f"       {line}")
+    total = Tally()
+    for result in results:
+        total.merge(result.tally)
+    for label, other in (("same replica id", False), ("other replica id", True)):
+        times = [r.to_answer for r in results if r.point.other_replica is other and r.to_answer is not None]
+        if times:
+            ratio = f" = {max(times) / LEASE.total_seconds():.2f} x the lease" if other else ""
+            print(f"   {label}: restart -> final answer, median {sorted(times)[len(times) // 2]:.2f} s, ", end="")
+            print(f"worst {max(times):.2f} s{ratio}")
+    print_tally(total)
+    return results
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> None:
+    began = time.monotonic()
+    print(f"crisisbot exactly-once benchmark: Web API latency {args.latency * 1000:.0f} ms per call")
+    tallies: list[Tally] = []
+    kills: list[PointResult] = []
+    if 1 in args.parts:
+        tallies.append(await part_one(args))
+    if 2 in args.parts and (two := await part_two(args)) is not None:
+        tallies.append(two)
+    if 3 in args.parts:
+        kills = await part_three(args)
+        tallies.extend(r.tally for r in kills)
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    dup, miss, expected = total.duplicates.total(), total.missing.total(), total.expected.total()
+    miss += sum(r.missing for r in kills if r.tally.declarations == 0)
+    print("\nSummary")
+    print(f"   declarations: {total.declarations}; side effects expected: {expected}")
+    print(f"   duplicates: {dup} ({pct(dup, expected)}); missing: {miss} ({pct(miss, expected)})")
+    for label, other in (("same replica id", False), ("other replica id", True)):
+        mine = [r for r in kills if r.point.other_replica is other]
+        if not mine:
+            continue
+        answered = [r.to_answer for r in mine if r.to_answer is not None]
+        settled = [r.to_settle for r in mine if r.to_settle is not None]
+        worst = f"{max(answered):.2f} s" if answered else "-"
+        worst_settle = f"{max(settled):.2f} s" if len(settled) == len(mine) else "never, for some points"
+        print(
+            f"   worst restart -> final answer, {label}: {worst} "
+            f"({len(answered)}/{len(mine)} completed); every side effect in Slack: {worst_settle}"
+        )
+    print(f"   took {time.monotonic() - began:.0f} s")
+
+
+def cli(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of concurrent declarations (parts 1, 2)")
+    parser.add_argument("--commands", type=int, default=60, help="concurrent declarations per round")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every Web API call")
+    parser.add_argument(
+        "--tick-pause",
+        type=float,
+        default=0.0,
+        help="seconds between scheduler ticks in parts 1 and 2 (0: back to back)",
+    )
+    parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 3 or 1,2")
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server for part 2 (a database is made and dropped)"
+    )
+    parser.add_argument(
+        "--other-replica-points",
+        default=",".join(OTHER_REPLICA_POINTS),
+        help="kill points also restarted under another replica id (comma-separated names, '' for none)",
+    )
+    parser.add_argument("--points", default="", help="only these kill points (comma-separated names; default: all)")
+    parser.add_argument(
+        "--answer-timeout", type=float, default=60.0, help="seconds to wait for a restart's answer (x3 for another id)"
+    )
+    parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait after that for every side effect")
+    args = parser.parse_args(argv)
+    args.parts = {int(p) for p in args.parts.split(",") if p.strip()}
+    args.points = [p.strip() for p in args.points.split(",") if p.strip()]
+    args.other_replica_points = [p.strip() for p in args.other_replica_points.split(",") if p.strip()]
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
