@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
 from bot.core.messaging.message import Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Room, StepKey, StepStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
@@ -32,13 +33,6 @@ class Member:
 
     person_id: str
     person: Person
-
-
-@dataclass(frozen=True)
-class PostedMessage:
-    channel_id: str
-    message_id: str
-    permalink: str | None = None
 
 
 @dataclass
@@ -94,12 +88,16 @@ class ChatPort(Protocol):
 
     async def pin(self, posted: PostedMessage) -> None: ...
 
-    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+    async def update(self, posted: PostedMessage, message: Message) -> None:
+        """Replace a message the bot posted: an answered page or review keeps no live button."""
+        ...
+
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         """A direct message to one person (a page); raise ChatPlatformError if it cannot be sent."""
         ...
 
-    async def was_notified(self, member: Member, key: str) -> bool:
-        """Whether a direct message marked ``key`` went to this person (see ``find_posted``)."""
+    async def find_notified(self, member: Member, key: str) -> PostedMessage | None:
+        """The direct message marked ``key`` this person got, if any (see ``find_posted``)."""
         ...
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
@@ -202,8 +200,10 @@ class PageRepository(Protocol):
         """Take (or keep) the lease of one open page; False while another live process has it."""
         ...
 
-    async def mark_delivered(self, page_id: int, position: int, holder: str) -> None:
-        """The current card went out: record it and release the lease."""
+    async def mark_delivered(
+        self, page_id: int, position: int, holder: str, posted: Mapping[str, PostedMessage]
+    ) -> None:
+        """The current card went out (``posted``: its "card" and "dm"): record it, release the lease."""
         ...
 
     async def get_page(self, page_id: int) -> Page | None: ...

@@ -8,6 +8,7 @@ claimed by a conditional UPDATE (lease free or expired) whose row count says who
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, update
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.storage.mapping import page_to_row, row_to_page
@@ -140,12 +142,16 @@ class SqlPageRepository:
         )
         return bool(await changed_rows(self._sessions, query))
 
-    async def mark_delivered(self, page_id: int, position: int, holder: str) -> None:
-        """The card and direct message of ``position`` went out: record it and let the lease go."""
+    async def mark_delivered(
+        self, page_id: int, position: int, holder: str, posted: Mapping[str, PostedMessage]
+    ) -> None:
+        """The card and direct message of ``position`` went out (``posted``: where): record it
+        and let the lease go."""
+        where = {name: p.model_dump(mode="json") for name, p in posted.items()}
         query = (
             update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.lease_owner) == holder)
-            .values(delivered=position, lease_owner=None, lease_until=None)
+            .values(delivered=position, posted=where, lease_owner=None, lease_until=None)
         )
         await changed_rows(self._sessions, query)
 

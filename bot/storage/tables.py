@@ -179,6 +179,7 @@ class DraftRow(SQLModel, table=True):
     published_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     published_url: str | None = None
+    review_posted: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 class PageRow(SQLModel, table=True):
@@ -211,6 +212,7 @@ class PageRow(SQLModel, table=True):
     # resumed declaration) finds the first page instead of starting a second timer
     key: str | None = None
     delivered: int = -1
+    posted: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
 
 
 class ProcessedEventRow(SQLModel, table=True):

@@ -12,6 +12,7 @@ from bot.adapters.console.workspace import ConsoleChat
 from bot.container import Core, Storage, build_core
 from bot.core.commands import ResolveCommand, SeverityChangeCommand, StartCommand
 from bot.core.messaging.message import Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.clock import ManualClock
 from bot.core.model.crisis import Actor, Crisis, Invocation, StepKey, StepStatus
 from bot.core.model.errors import ConflictError, PermissionDeniedError
@@ -340,7 +341,7 @@ async def test_only_people_of_the_plan_answer_the_review(rig: Rig) -> None:
 class BuggyChat(ConsoleChat):
     """A chat adapter with a bug: it breaks the port's contract with a KeyError."""
 
-    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         raise KeyError(member.person_id)
 
 

@@ -10,11 +10,11 @@ from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.container import Core
 from bot.core.commands import ResolveCommand, StartCommand
 from bot.core.messaging.message import Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.clock import ManualClock
 from bot.core.model.crisis import Actor, CrisisStatus, Invocation, StepStatus
 from bot.core.model.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
 from bot.core.plan.model import LoadedPlan
-from bot.core.ports import PostedMessage
 from bot.core.service import CrisisService
 from bot.storage.repository import SqlCrisisRepository
 from tests.conftest import CoreFactory, workspace

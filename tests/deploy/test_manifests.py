@@ -35,6 +35,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "views.publish": frozenset(),  # the Home tab
     "chat.getPermalink": frozenset(),  # links in timeline notes
     "chat.postMessage": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),  # a page card loses its button once answered
     "conversations.create": frozenset({"channels:manage", "groups:write"}),
     "conversations.invite": frozenset({"channels:manage", "groups:write"}),
     "conversations.setTopic": frozenset({"channels:manage", "groups:write"}),

@@ -14,8 +14,9 @@ from typing import Any, Literal, TypeVar
 
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.core.messaging.message import Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Room
-from bot.core.ports import InviteReport, Member, PostedMessage
+from bot.core.ports import InviteReport, Member
 
 When = Literal["before", "during"]
 T = TypeVar("T")
@@ -70,10 +71,11 @@ class KilledChat(ConsoleChat):
         await super().pin(posted)
         await self._maybe_die("pin", "during")
 
-    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         await self._maybe_die("notify", "before")
-        await super().notify(member, message, key=key)
+        posted = await super().notify(member, message, key=key)
         await self._maybe_die("notify", "during")
+        return posted
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         await self._maybe_die("announce", "before")

@@ -17,10 +17,11 @@ from rich.text import Text
 
 from bot.adapters.console import render
 from bot.core.messaging.message import Actions, Button, Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan
-from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
+from bot.core.ports import ChatLimits, InviteReport, Member
 
 _CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # Slack's rule, which the console plays
 
@@ -147,7 +148,7 @@ class ConsoleChat:
         self.ws.show(message, title=f"crisisbot in {where}")
         for mention in message.mentions:
             self.ws.say("🔔 pinged ", Text(f"@{mention.name}", style=render.MENTION_STYLE))
-        return PostedMessage(channel.id, post.id)
+        return PostedMessage(channel_id=channel.id, message_id=post.id)
 
     async def pin(self, posted: PostedMessage) -> None:
         channel = self._require(posted.channel_id)
@@ -161,17 +162,31 @@ class ConsoleChat:
     async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
         found = self.ws.channel(channel)
         post = next((p for p in found.posts if p.key == key), None) if found else None
-        return PostedMessage(found.id, post.id) if found and post else None
+        return PostedMessage(channel_id=found.id, message_id=post.id) if found and post else None
 
-    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         if member.person_id in self.ws.unreachable:
             raise ChatPlatformError(self.ws.unreachable[member.person_id])
         post = Post(self.ws.next_id(), "crisisbot", message, key=key)
         self.ws.direct.setdefault(member.person_id, []).append(post)
         self.ws.say("✉ direct message to ", Text(member.person.name), ": ", Text(message.summary))
+        return PostedMessage(channel_id=f"@{member.person_id}", message_id=post.id)
 
-    async def was_notified(self, member: Member, key: str) -> bool:
-        return any(p.key == key for p in self.ws.direct.get(member.person_id, []))
+    async def find_notified(self, member: Member, key: str) -> PostedMessage | None:
+        post = next((p for p in self.ws.direct.get(member.person_id, []) if p.key == key), None)
+        return PostedMessage(channel_id=f"@{member.person_id}", message_id=post.id) if post else None
+
+    async def update(self, posted: PostedMessage, message: Message) -> None:
+        """Replace the message in its channel (or a person's direct messages, ``@person``)."""
+        if posted.channel_id.startswith("@"):
+            posts = self.ws.direct.get(posted.channel_id[1:], [])
+        else:
+            posts = self._require(posted.channel_id).posts
+        post = next((p for p in posts if p.id == posted.message_id), None)
+        if post is None:
+            raise ChatPlatformError(f"There is no message {posted.message_id} to update.")
+        post.message = message
+        self.ws.say("✎ updated: ", Text(message.summary))
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         if channel_name not in self.ws.channels:

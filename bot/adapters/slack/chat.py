@@ -28,10 +28,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack.blocks import BlockRenderer, cut, escape
 from bot.adapters.slack.retries import Sleep, retry_handlers
 from bot.core.messaging.message import Message
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan
-from bot.core.ports import ChatLimits, InviteReport, Member, PostedMessage
+from bot.core.ports import ChatLimits, InviteReport, Member
 
 log = logging.getLogger(__name__)
 INVITE_BATCH = 100
@@ -242,7 +243,7 @@ class SlackChat:
         for rest in chunks[1:]:
             await self._post_once(channel, f"{escape(message.summary)} (continued)", rest, thread_id or ts, None)
         permalink = f"{self.team_url}archives/{channel}/p{ts.replace('.', '')}" if self.team_url else None
-        return PostedMessage(channel, ts, permalink)
+        return PostedMessage(channel_id=channel, message_id=ts, permalink=permalink)
 
     async def _post_once(
         self, channel: str, text: str, blocks: list[Any], thread_ts: str | None, metadata: dict[str, Any] | None
@@ -265,7 +266,7 @@ class SlackChat:
         for found in history.get("messages") or []:
             payload = (found.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == key and found.get("user") in (self.bot_user_id, None):
-                return PostedMessage(channel_id, str(found["ts"]))
+                return PostedMessage(channel_id=channel_id, message_id=str(found["ts"]))
         return None
 
     async def _join(self, channel: str) -> None:
@@ -312,13 +313,19 @@ class SlackChat:
             if exc.error != "already_pinned":
                 raise
 
-    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> None:
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         """A DM from the bot (its Messages tab): chat.postMessage to the user id."""
-        await self.post(await self._user_id(member), message, key=key)
+        return await self.post(await self._user_id(member), message, key=key)
 
-    async def was_notified(self, member: Member, key: str) -> bool:
+    async def find_notified(self, member: Member, key: str) -> PostedMessage | None:
         opened = await self._call("conversations_open", users=await self._user_id(member))
-        return await self.find_posted(str(opened["channel"]["id"]), key) is not None
+        return await self.find_posted(str(opened["channel"]["id"]), key)
+
+    async def update(self, posted: PostedMessage, message: Message) -> None:
+        """chat.update keeps the message's place (and thread); long content keeps its first 50 blocks."""
+        blocks = [b.to_dict() for b in self.renderer.messages(message)[0]]
+        text = self.renderer.fallback(message)
+        await self._call("chat_update", channel=posted.channel_id, ts=posted.message_id, text=text, blocks=blocks)
 
     async def _user_id(self, member: Member) -> str:
         if member.person_id not in self.user_ids:
@@ -385,6 +392,7 @@ ACTIONS = {
     "chat_postMessage": "post a message",
     "pins_add": "pin the kickoff message",
     "conversations_join": "join the channel",
+    "chat_update": "update a message",
 }
 
 

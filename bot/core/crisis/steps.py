@@ -15,11 +15,12 @@ from bot.core.context import Context, UseCase
 from bot.core.crisis import rooms
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging import crisis as views
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Crisis
 from bot.core.model.errors import ChatPlatformError, ConflictError, RoomNameTakenError
 from bot.core.model.events import EventKind, Invited
 from bot.core.plan import chain
-from bot.core.ports import Member, PostedMessage
+from bot.core.ports import Member
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class DeclarationSteps(UseCase):
         """Pinning a pinned message is no change (Slack's already_pinned), so this step is safe."""
         assert crisis.room is not None, "the room step comes first"
         assert crisis.kickoff_message_id is not None, "the kickoff step comes first"
-        await self.chat.pin(PostedMessage(crisis.room.id, crisis.kickoff_message_id))
+        await self.chat.pin(PostedMessage(channel_id=crisis.room.id, message_id=crisis.kickoff_message_id))
         return "pinned"
 
     async def page(self, crisis: Crisis, adopt: bool) -> str:

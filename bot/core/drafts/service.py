@@ -13,6 +13,7 @@ Each transition is a conditional save, so a double click on Approve records one 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 
 from bot.core.commands import DraftCommand
@@ -28,6 +29,8 @@ from bot.core.model.events import DraftEvent, EventKind, Published
 from bot.core.model.permissions import Permission
 from bot.core.plan.chain import role_people
 from bot.core.ports import DraftRenderer, DraftRepository
+
+log = logging.getLogger(__name__)
 
 
 def text_hash(text: str) -> str:
@@ -122,6 +125,7 @@ class DraftService(UseCase):
         if not new_text.strip():
             raise UsageError("A draft cannot be empty.", hint="Write the reply, or keep the previous text.")
         note = ""
+        shown = draft.text
         if new_text != draft.text:
             draft.text = new_text
             if draft.status in (DraftStatus.APPROVED, DraftStatus.IN_REVIEW):
@@ -131,6 +135,10 @@ class DraftService(UseCase):
         if not await self.drafts.save_draft(draft, {before}):
             raise ConflictError(f"Draft #{draft_id} changed meanwhile.", hint="Open it again to see the latest text.")
         await self._event(draft, actor, EventKind.DRAFT_EDITED, f"{actor.name} edited draft #{draft.id}")
+        if before is DraftStatus.IN_REVIEW and note:
+            await self._settle_review(
+                draft, shown, f"outdated: {actor.name} changed the text; it needs a new submission"
+            )
         return self.card(draft, crisis, note)
 
     async def submit(self, draft_id: int, actor: Actor) -> Message:
@@ -177,7 +185,7 @@ class DraftService(UseCase):
         )
         if crisis.room is not None:
             try:
-                await self.chat.post(
+                draft.review_posted = await self.chat.post(
                     crisis.room.id,
                     draft_views.review_request(self.plan, draft, role.name, reviewers, text_hash(draft.text)),
                     thread_id=crisis.kickoff_message_id,
@@ -187,6 +195,9 @@ class DraftService(UseCase):
                 draft.status = DraftStatus.DRAFT
                 await self.drafts.save_draft(draft, {DraftStatus.IN_REVIEW})
                 raise
+            # remembered so the request loses its buttons once answered; a review racing this
+            # save has already happened, and its request keeps buttons that answer politely
+            await self.drafts.save_draft(draft, {DraftStatus.IN_REVIEW})
         return draft_views.submitted(draft, role.name)
 
     async def decide(
@@ -234,6 +245,8 @@ class DraftService(UseCase):
             EventKind.DRAFT_APPROVED if approve else EventKind.DRAFT_CHANGES,
             f"{actor.name} {verb} draft #{draft.id}{said}",
         )
+        outcome = f"approved by {actor.name}" if approve else f"{actor.name} asked for changes"
+        await self._settle_review(draft, draft.text, f"✓ {outcome}" if approve else outcome)
         message = (
             draft_views.ready(draft, f"Approved by {actor.name}.")
             if approve
@@ -287,6 +300,15 @@ class DraftService(UseCase):
         draft, crisis = await self.get(draft_id)
         cmd = DraftCommand(draft.scenario, stage, draft.lang, tuple(draft.values.items()))
         return await self.create(cmd, crisis, actor)
+
+    async def _settle_review(self, draft: Draft, shown: str, outcome: str) -> None:
+        """Best effort: the decision is recorded and announced whatever happens to the old request."""
+        if draft.review_posted is None:
+            return
+        try:
+            await self.chat.update(draft.review_posted, draft_views.reviewed(draft, shown, outcome))
+        except Exception:
+            log.warning("could not update the review request of draft #%s", draft.id, exc_info=True)
 
     async def _event(self, draft: Draft, actor: Actor, kind: EventKind, text: str) -> None:
         await self.timeline.record(draft.crisis_number, kind, text, actor, DraftEvent(draft=draft.id))

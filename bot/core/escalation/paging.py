@@ -22,6 +22,7 @@ from bot.core.context import Context, UseCase
 from bot.core.messaging import paging as messages
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import notice
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ChatPlatformError, ConflictError, NotFoundError, PermissionDeniedError
 from bot.core.model.events import EventKind, Paged
@@ -94,22 +95,26 @@ class PagingService(UseCase):
         if target is None:
             return
         card = messages.card(self.plan, crisis, page, target, intro)
-        await asyncio.gather(
+        in_room, direct = await asyncio.gather(
             self._post_card(crisis, card, _key(page, "card"), adopt),
             self._direct(crisis, target.person_id, card, _key(page, "dm"), adopt),
         )
-        await self.pages.mark_delivered(page.id, page.position, self.holder)
+        posted = {name: p for name, p in (("card", in_room), ("dm", direct)) if p is not None}
+        await self.pages.mark_delivered(page.id, page.position, self.holder, posted)
 
-    async def _post_card(self, crisis: Crisis, card: Message, key: str, adopt: bool) -> None:
+    async def _post_card(self, crisis: Crisis, card: Message, key: str, adopt: bool) -> PostedMessage | None:
         if crisis.room is None:
-            return
+            return None
         try:
-            if not (adopt and await self.chat.find_posted(crisis.room.id, key)):
-                await self.chat.post(crisis.room.id, card, key=key)
+            found = await self.chat.find_posted(crisis.room.id, key) if adopt else None
+            return found or await self.chat.post(crisis.room.id, card, key=key)
         except ChatPlatformError as exc:
             log.warning("posting the page of %s failed: %s", crisis.key, exc.user_message)
+            return None
 
-    async def _direct(self, crisis: Crisis, person_id: str, card: Message, key: str, adopt: bool) -> None:
+    async def _direct(
+        self, crisis: Crisis, person_id: str, card: Message, key: str, adopt: bool
+    ) -> PostedMessage | None:
         """The timer goes on whatever happens here: the next person is paged if this one never hears."""
         name = self.plan.person_name(person_id)
         person = self.plan.people.get(person_id)
@@ -118,14 +123,22 @@ class PagingService(UseCase):
         else:
             member = Member(person_id, person)
             try:
-                if not (adopt and await self.chat.was_notified(member, key)):
-                    await self.chat.notify(member, card, key=key)
-                return
+                found = await self.chat.find_notified(member, key) if adopt else None
+                return found or await self.chat.notify(member, card, key=key)
             except ChatPlatformError as exc:
                 why = exc.user_message
         text = f"Could not reach {name} directly: {why}"
         if await self.timeline.record(crisis.number, EventKind.PAGE_FAILED, text, key=key):
             await self._say(crisis, messages.direct_message_failed(name, why))
+        return None
+
+    async def _settle(self, page: Page, message: Message) -> None:
+        """Replace the card and direct message of the page's position: no button stays live."""
+        for posted in page.posted.values():
+            try:
+                await self.chat.update(posted, message)
+            except ChatPlatformError as exc:
+                log.info("could not update a page card: %s", exc.user_message)
 
     async def fire(self, page: Page, holder: str) -> bool:
         """The page is due: climb one step (or finish the delivery its dead sender left undone).
@@ -140,10 +153,15 @@ class PagingService(UseCase):
             return True
         silent = page.current
         page.position += 1
+        # the old card is settled only once the climb is ours: an acknowledgement that won the
+        # race has settled it already, and truthfully
+        moved_on = messages.moved_on(self.plan, crisis, page, silent, page.current) if silent else None
         if page.current is None:
             page.status = PageStatus.EXHAUSTED
             if not await self.pages.advance(page, holder):
                 return False
+            if moved_on is not None:
+                await self._settle(page, moved_on)
             text = f"Nobody acknowledged the page for {self.plan.role_name(page.role_id)}"
             await self.timeline.record(crisis.number, EventKind.PAGE_EXHAUSTED, text, key=_key(page, "exhausted"))
             await self._say(crisis, messages.exhausted(self.plan, crisis, page))
@@ -151,6 +169,8 @@ class PagingService(UseCase):
         page.due_at = self.clock.now() + timedelta(minutes=page.timeout_minutes)
         if not await self.pages.advance(page, holder):
             return False
+        if moved_on is not None:
+            await self._settle(page, moved_on)
         await self._record(crisis, page)
         await self._deliver(crisis, page, intro=messages.moving_up(self.plan, silent, page))
         return True
@@ -200,8 +220,12 @@ class PagingService(UseCase):
                 raise PermissionDeniedError(
                     f"This page is for {name}.", hint="The crisis lead can also acknowledge it."
                 )
-            if await self.pages.close_page(page.id, PageStatus.ACKNOWLEDGED, actor, self.clock.now()):
+            now = self.clock.now()
+            if await self.pages.close_page(page.id, PageStatus.ACKNOWLEDGED, actor, now):
                 acked.append(page)
+                target = page.current or (page.chain[-1] if page.chain else None)
+                if target is not None:
+                    await self._settle(page, messages.answered(self.plan, crisis, page, target, actor, now))
         if not acked:
             return notice("Already acknowledged.")
         roles = ", ".join(self.plan.role_name(p.role_id) for p in acked)
@@ -223,6 +247,8 @@ class PagingService(UseCase):
                 continue
             if await self.pages.close_page(page.id, PageStatus.CANCELLED, actor, self.clock.now()):
                 cancelled.append(self.plan.role_name(page.role_id))
+                if page.current is not None:
+                    await self._settle(page, messages.no_longer_needed(self.plan, crisis, page, page.current))
         return cancelled
 
     async def open_roles(self, crisis: Crisis) -> set[str]:

@@ -106,6 +106,19 @@ def review_request(plan: Plan, draft: Draft, role: str, reviewers: Sequence[str]
     )
 
 
+def reviewed(draft: Draft, shown: str, outcome: str) -> Message:
+    """The review request once answered or outdated: the text it showed, the outcome, no button,
+    so nobody approves from a stale message."""
+    return Message(
+        summary=f"Draft #{draft.id}: {outcome}",
+        blocks=(
+            Paragraph((line(Strong(f"Review of draft #{draft.id}: "), outcome),)),
+            Context(line(f"{_label(draft)} · by {draft.author.name}")),
+            _quote(shown),
+        ),
+    )
+
+
 def submitted(draft: Draft, role: str) -> Message:
     return notice(f"Draft #{draft.id} is with {role} for review; you will see their answer in the war room thread.")
 

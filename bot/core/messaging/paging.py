@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.core.messaging.message import Actions, Button, Context, Message, Paragraph, Strong, Style, line
 from bot.core.messaging.text import mention, notice, say
 from bot.core.model.actions import Action, PageRef
@@ -29,6 +31,34 @@ def card(plan: Plan, crisis: Crisis, page: Page, target: PageTarget, intro: str 
         ),
         mentions=(who,),
     )
+
+
+def _settled(plan: Plan, crisis: Crisis, page: Page, target: PageTarget, outcome: str) -> Message:
+    """The card as it stays once the page needs nothing more from its reader: no button."""
+    name, role = plan.person_name(target.person_id), plan.role_name(target.role_id)
+    return Message(
+        summary=f"{outcome} ({name}, {role}, {crisis.key})",
+        blocks=(
+            Paragraph(
+                (line(f"Page for {name} ({role}) for {crisis.key}: ", crisis.title), line(f"Why: {page.reason}"))
+            ),
+            Context(line(outcome)),
+        ),
+    )
+
+
+def answered(plan: Plan, crisis: Crisis, page: Page, target: PageTarget, by: Actor, at: datetime) -> Message:
+    return _settled(plan, crisis, page, target, f"✓ Acknowledged by {by.name} at {at:%H:%M} UTC")
+
+
+def moved_on(plan: Plan, crisis: Crisis, page: Page, silent: PageTarget, paged: PageTarget | None) -> Message:
+    after = f"No answer in {page.timeout_minutes} min"
+    outcome = f"{after}: paged {plan.person_name(paged.person_id)}" if paged else f"{after}: nobody left to page"
+    return _settled(plan, crisis, page, silent, outcome)
+
+
+def no_longer_needed(plan: Plan, crisis: Crisis, page: Page, target: PageTarget) -> Message:
+    return _settled(plan, crisis, page, target, "No longer needed: nothing to acknowledge")
 
 
 def moving_up(plan: Plan, silent: PageTarget | None, page: Page) -> str:

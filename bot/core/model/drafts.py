@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor
 
 
@@ -40,6 +41,7 @@ class NewDraft(BaseModel):
     published_by: Actor | None = None
     published_at: datetime | None = None
     published_url: str | None = None
+    review_posted: PostedMessage | None = None  # the review request, updated once it is answered
 
     def reset_approval(self) -> None:
         """Back to an open draft: the text changed, or the approver no longer fits the severity."""

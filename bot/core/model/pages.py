@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor
 
 
@@ -42,6 +43,8 @@ class NewPage(BaseModel):
     # one page per (crisis, role, reason); ``delivered``: the position whose card went out
     key: str | None = None
     delivered: int = -1
+    # the card ("card") and direct message ("dm") of the position delivered last, to update
+    posted: dict[str, PostedMessage] = Field(default_factory=dict)
 
     @property
     def undelivered(self) -> bool:

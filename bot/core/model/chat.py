@@ -1,0 +1,13 @@
+"""What a chat platform gave back for a message the bot posted: enough to update it later."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PostedMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel_id: str
+    message_id: str
+    permalink: str | None = None
