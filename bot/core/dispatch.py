@@ -28,6 +28,7 @@ from bot.core.commands import (
 from bot.core.crisis.declare import Progress
 from bot.core.drafts.frameworks import MissingVariablesError
 from bot.core.messaging import crisis as views
+from bot.core.messaging import export as export_views
 from bot.core.messaging import forms
 from bot.core.messaging.message import Form, Message
 from bot.core.messaging.text import error, notice
@@ -43,8 +44,9 @@ from bot.core.model.actions import (
     pressed,
     submitted,
 )
+from bot.core.model.chat import Attachment
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
-from bot.core.model.errors import UsageError
+from bot.core.model.errors import ChatPlatformError, UsageError
 from bot.core.model.permissions import Permission
 from bot.core.plan.model import Plan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
@@ -140,11 +142,30 @@ class Dispatcher:
         return export.render(self.plan, crisis, events, drafts, fmt, crisis.review)
 
     async def _post_export(self, crisis: Crisis) -> Message:
-        """The report goes in the war room's thread, where the team reviews it together."""
-        report = views.export_message(await self.export(crisis, "md"))
+        """The report goes in the war room's thread, where the team reviews it together: in the
+        platform's own format, then as Markdown and JSON files (or, where files cannot be
+        attached, the Markdown as plain text, so nothing is missing)."""
+        events = await self._cases.timeline.events(crisis.number)
+        drafts = await self._cases.drafts.drafts.drafts_of(crisis.number)
+        args = (self.plan, crisis, events, drafts)
+        report = export_views.export_message(*args, crisis.review, self._chat.limits)
         if crisis.room is None:
             return report
-        await self._chat.post(crisis.room.id, report, thread_id=crisis.kickoff_message_id)
+        room, thread = crisis.room.id, crisis.kickoff_message_id
+        await self._chat.post(room, report, thread_id=thread)
+        markdown = export.render(*args, "md", crisis.review)
+        files = [
+            Attachment(filename=f"{crisis.key}.md", title=f"{crisis.key} report (Markdown)", content=markdown),
+            Attachment(
+                filename=f"{crisis.key}.json",
+                title=f"{crisis.key} report (JSON)",
+                content=export.render(*args, "json", crisis.review),
+            ),
+        ]
+        try:
+            await self._chat.upload(room, files, thread_id=thread)
+        except ChatPlatformError as exc:
+            await self._chat.post(room, export_views.as_text(crisis, markdown, str(exc)), thread_id=thread)
         return notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
 
     async def press(self, action_id: str, value: str, actor: Actor) -> Message:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
 from bot.core.messaging.message import Message
-from bot.core.model.chat import PostedMessage
+from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Room, StepKey, StepStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
@@ -102,6 +102,11 @@ class ChatPort(Protocol):
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         """Post in a shared channel named by the plan (e.g. crisis-announcements)."""
+        ...
+
+    async def upload(self, channel_id: str, files: Sequence[Attachment], *, thread_id: str | None = None) -> None:
+        """Attach files where people can download them; raise ChatPlatformError when the
+        platform (or the app's permissions there) does not allow it, so the caller can fall back."""
         ...
 
     async def reply(self, address: str, message: Message) -> None:

@@ -49,6 +49,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.open": frozenset({"im:write"}),  # the DM channel of a page, to look in it
     # users:read.email is only granted together with users:read
     "users.lookupByEmail": frozenset({"users:read", "users:read.email"}),
+    # slack_sdk's wrapper of files.getUploadURLExternal + files.completeUploadExternal
+    "files.upload.v2": frozenset({"files:write"}),
 }
 # The exact bot scopes of both manifests. Adding one here is a conscious change: every workspace
 # has to re-approve the app when the list grows.
@@ -68,6 +70,7 @@ EXPECTED_BOT_SCOPES = frozenset(
         "im:write",
         "users:read",
         "users:read.email",
+        "files:write",
     }
 )
 

@@ -17,14 +17,10 @@ from typing import Any, TypeAlias
 
 from aiohttp import web
 
+from tests.fakes.slack_files import receive_upload
 from tests.fakes.slack_state import JSON, METHODS, SlackError, Workspace, decode_json_args
 
 DEFAULT_TOKEN = "xoxb-valid"
-# Sent on every response because Bolt reads granted scopes from this header after auth.test.
-SCOPES = (
-    "chat:write,channels:manage,channels:read,groups:write,groups:read,im:write,"
-    "pins:write,users:read,users:read.email,usergroups:read,commands"
-)
 
 
 @dataclass(frozen=True)
@@ -93,12 +89,14 @@ class FakeSlack(Workspace):
         app = web.Application()
         app.router.add_post("/response_url/{rid}", self._handle_response_url)
         app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._origin = f"http://{host}:{port}"
+        self.upload_base = f"{self._origin}/upload"
         return self.base_url
 
     async def stop(self) -> None:
@@ -258,7 +256,8 @@ class FakeSlack(Workspace):
         self._calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
-        headers = {"X-OAuth-Scopes": SCOPES}
+        # Bolt reads the granted scopes from this header after auth.test
+        headers = {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
         if auth_error := self._auth_error(request):
             return web.json_response({"ok": False, "error": auth_error}, headers=headers)
         if bad_body:
@@ -280,6 +279,10 @@ class FakeSlack(Workspace):
             result = {"ok": False, "error": exc.error, **exc.extra}
         self._run_hooks(call, after=True)
         return web.json_response(result, headers=headers)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        status = receive_upload(self, request.match_info["file_id"], await request.read())
+        return web.Response(status=status, text="OK" if status == 200 else "upload refused")
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         rid = request.match_info["rid"]

@@ -23,7 +23,27 @@ METHODS: dict[str, Handler] = {}
 _NAME_RE = re.compile(r"[a-z0-9_-]+")
 # Arguments that form-encoding clients send as JSON strings; decoded once so handlers and
 # recorded calls look the same whichever client sent them.
-JSON_ARGS = ("blocks", "attachments", "view")
+JSON_ARGS = ("blocks", "attachments", "view", "files")
+# What the app's manifest asks for; a test removes one to see the app without it.
+DEFAULT_SCOPES = frozenset(
+    [
+        "chat:write",
+        "channels:manage",
+        "channels:read",
+        "channels:history",
+        "groups:write",
+        "groups:read",
+        "groups:history",
+        "im:write",
+        "im:history",
+        "pins:write",
+        "users:read",
+        "users:read.email",
+        "usergroups:read",
+        "commands",
+        "files:write",
+    ]
+)
 
 
 class SlackError(Exception):
@@ -108,6 +128,23 @@ def validate_blocks(blocks: Any, limit: int, error: str) -> None:
             raise SlackError(error)
         if block["type"] == "header" and _text_len(block.get("text")) > 150:
             raise SlackError(error)
+        if block["type"] == "rich_text" and not _rich_text_ok(block):
+            raise SlackError(error)
+
+
+def _rich_text_ok(block: JSON) -> bool:
+    """Sections, lists, quotes and preformatted runs of elements; text elements need text."""
+    kinds = ("rich_text_section", "rich_text_preformatted", "rich_text_quote", "rich_text_list")
+    parts = block.get("elements")
+    if not isinstance(parts, list) or not parts:
+        return False
+    for part in parts:
+        if not isinstance(part, dict) or part.get("type") not in kinds or not isinstance(part.get("elements"), list):
+            return False
+        for el in part["elements"]:
+            if not isinstance(el, dict) or (el.get("type") == "text" and not isinstance(el.get("text"), str)):
+                return False
+    return True
 
 
 class Workspace:
@@ -131,6 +168,9 @@ class Workspace:
         self.usergroups: dict[str, list[str]] = {}
         self.views: dict[str, JSON] = {}
         self.used_triggers: set[str] = set()
+        self.scopes: set[str] = set(DEFAULT_SCOPES)
+        self.files: dict[str, JSON] = {}  # uploads by file id: name, length, content (bytes), title
+        self.upload_base = "http://upload.invalid"  # set by the HTTP layer to its /upload route
         self._seq = 0
         self.add_user(self.bot_user_id, "crisisbot")
         self.users[self.bot_user_id]["is_bot"] = True

@@ -63,6 +63,8 @@ def block(b: m.Block) -> RenderableType:
             return Text.assemble(spans(ln), style="dim")
         case m.Divider():
             return Rule(style="dim")
+        case m.Preformatted(text=text):
+            return Text(text, no_wrap=True, overflow="ellipsis")
         case m.Actions(buttons=buttons):
             choices = "  ".join(f"[{i}] {btn.label}" for i, btn in enumerate(buttons, 1))
             return Text(f"{choices}   (type the number)", style="bold")

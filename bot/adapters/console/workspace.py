@@ -17,7 +17,7 @@ from rich.text import Text
 
 from bot.adapters.console import render
 from bot.core.messaging.message import Actions, Button, Message
-from bot.core.model.chat import PostedMessage
+from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan
@@ -192,6 +192,12 @@ class ConsoleChat:
         if channel_name not in self.ws.channels:
             self.ws.add_channel(channel_name, topic="Crisis announcements from crisisbot")
         return self._post(channel_name, message, None, key)
+
+    async def upload(self, channel_id: str, files: Sequence[Attachment], *, thread_id: str | None = None) -> None:
+        """A terminal has nowhere to attach a file: the caller posts the text instead, and the
+        CLI's ``export`` writes the files."""
+        self._require(channel_id)
+        raise ChatPlatformError("The console workspace cannot attach files.")
 
     async def reply(self, address: str, message: Message) -> None:
         """``address``: the person who asked (the console answers them where they type)."""

@@ -21,6 +21,9 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextPreformattedElement,
     SectionBlock,
 )
 
@@ -104,6 +107,14 @@ class BlockRenderer:
                 return [ContextBlock(elements=[MarkdownTextObject(text=cut(self.spans(ln), MAX_SECTION))])]
             case m.Divider():
                 return [DividerBlock()]
+            case m.Preformatted(text=text):
+                # rich text is taken literally: no mrkdwn, and <!channel> is shown, never obeyed
+                return [
+                    RichTextBlock(
+                        elements=[RichTextPreformattedElement(elements=[RichTextElementParts.Text(text=chunk)])]
+                    )
+                    for chunk in _chunks(text.splitlines(), MAX_SECTION)
+                ]
             case m.Actions(buttons=buttons):
                 elements = [
                     ButtonElement(text=cut(b.label, 75), action_id=b.action.value, value=b.value[:2000], style=b.style)
@@ -116,27 +127,31 @@ class BlockRenderer:
 
     @staticmethod
     def _sections(rows: list[str]) -> list[Block]:
-        """Pack lines into sections of at most 3000 characters, splitting a giant line if needed."""
-        chunks: list[str] = []
-        current = ""
-        for row in rows:
-            while len(row) > MAX_SECTION:
-                if current:
-                    chunks.append(current)
-                    current = ""
-                at = row.rfind(" ", 0, MAX_SECTION)
-                at = _safe_cut(row, at if at > MAX_SECTION // 2 else MAX_SECTION)
-                chunks.append(row[:at])
-                row = row[at:].lstrip()
-            candidate = f"{current}\n{row}" if current else row
-            if len(candidate) > MAX_SECTION:
+        return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(rows, MAX_SECTION)]
+
+
+def _chunks(rows: list[str], limit: int) -> list[str]:
+    """Pack lines into chunks of at most ``limit`` characters, splitting a giant line if needed."""
+    chunks: list[str] = []
+    current = ""
+    for row in rows:
+        while len(row) > limit:
+            if current:
                 chunks.append(current)
-                current = row
-            else:
-                current = candidate
-        if current:
+                current = ""
+            at = row.rfind(" ", 0, limit)
+            at = _safe_cut(row, at if at > limit // 2 else limit)
+            chunks.append(row[:at])
+            row = row[at:].lstrip()
+        candidate = f"{current}\n{row}" if current else row
+        if len(candidate) > limit:
             chunks.append(current)
-        return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
+            current = row
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()]
 
 
 def emphasis(text: str, mark: str) -> str:

@@ -28,7 +28,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack.blocks import BlockRenderer, cut, escape
 from bot.adapters.slack.retries import Sleep, retry_handlers
 from bot.core.messaging.message import Message
-from bot.core.model.chat import PostedMessage
+from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan
@@ -90,7 +90,13 @@ class SlackCallError(ChatPlatformError):
     """A Web API call that failed after its retries; ``error`` is Slack's code for it."""
 
     def __init__(self, action: str, error: str) -> None:
-        super().__init__(f"Slack could not {action}: {error}.")
+        if error == "missing_scope":  # installed before the manifest asked for this permission
+            super().__init__(
+                f"crisisbot is not allowed to {action} in this workspace (missing_scope).",
+                hint="A workspace admin can reinstall the app from deploy/slack/manifest.yaml to grant it.",
+            )
+        else:
+            super().__init__(f"Slack could not {action}: {error}.")
         self.error = error
 
 
@@ -327,6 +333,12 @@ class SlackChat:
         text = self.renderer.fallback(message)
         await self._call("chat_update", channel=posted.channel_id, ts=posted.message_id, text=text, blocks=blocks)
 
+    async def upload(self, channel_id: str, files: Sequence[Attachment], *, thread_id: str | None = None) -> None:
+        """files_upload_v2 (upload URL, bytes, completion) with the files:write scope; an app
+        installed before that scope was added answers missing_scope, and the caller falls back."""
+        uploads = [{"filename": f.filename, "title": f.title, "content": f.content} for f in files]
+        await self._call("files_upload_v2", file_uploads=uploads, channel=channel_id, thread_ts=thread_id)
+
     async def _user_id(self, member: Member) -> str:
         if member.person_id not in self.user_ids:
             await self._lookup(member)
@@ -393,6 +405,7 @@ ACTIONS = {
     "pins_add": "pin the kickoff message",
     "conversations_join": "join the channel",
     "chat_update": "update a message",
+    "files_upload_v2": "attach the files",
 }
 
 

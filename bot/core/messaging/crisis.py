@@ -239,13 +239,6 @@ def review_prompt(crisis: Crisis, intro: str = "") -> Message:
     )
 
 
-def export_message(markdown: str) -> Message:
-    """The report as text; long reports are split by the adapters (threads in Slack)."""
-    return Message(
-        summary="Post-incident report", blocks=(Paragraph(tuple(line(row) for row in markdown.splitlines())),)
-    )
-
-
 def help_message(plan: Plan, topic: str | None = None) -> Message:
     text = help_text(plan, topic)
     return Message(summary="crisisbot help", blocks=(Paragraph(tuple(line(t) for t in text.splitlines())),))

@@ -93,6 +93,13 @@ class Divider:
     pass
 
 
+@dataclass(frozen=True)
+class Preformatted:
+    """Fixed-width text shown exactly as written (a long table): no formatting, no mentions."""
+
+    text: str
+
+
 class Style(StrEnum):
     PRIMARY = "primary"
     DANGER = "danger"
@@ -127,7 +134,7 @@ class Actions:
     buttons: tuple[Button, ...]
 
 
-Block = Header | Paragraph | Fields | Checklist | Context | Divider | Actions
+Block = Header | Paragraph | Fields | Checklist | Context | Divider | Preformatted | Actions
 
 
 class FieldKind(StrEnum):
@@ -203,6 +210,8 @@ class Message:
                     out.append(" | ".join(b.label for b in buttons))
                 case Divider():
                     out.append("---")
+                case Preformatted(text=text):
+                    out.append(text)
         return "\n".join(out) if out else self.summary
 
 

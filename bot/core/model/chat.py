@@ -11,3 +11,13 @@ class PostedMessage(BaseModel):
     channel_id: str
     message_id: str
     permalink: str | None = None
+
+
+class Attachment(BaseModel):
+    """A file the bot attaches to a conversation (a report as Markdown or JSON)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str
+    title: str
+    content: str
