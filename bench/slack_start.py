@@ -184,11 +184,20 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: float = 0.05, need: int = 2) -> int:
-    """Wait until each command's lazy listener gave its final reply (a start: progress + result); how many did."""
+def answered(fake: FakeSlack, url: str, final: str | None) -> bool:
+    """A reply came at ``url`` (containing ``final``, when given: a start's "declared.")."""
+    replies = fake.responses(url)
+    return bool(replies) if final is None else any(final in json.dumps(r) for r in replies)
+
+
+async def replied(
+    fake: FakeSlack, urls: Sequence[str], within: float, poll: float = 0.05, final: str | None = "declared."
+) -> int:
+    """Wait until each command's final reply came (a start's is sent once its steps are done;
+    "Declaring" was the acknowledgement itself); how many did."""
     deadline = time.monotonic() + within
     while True:  # the fake records replies but has no hook to wait on: poll it
-        done = sum(len(fake.responses(u)) >= need for u in urls)
+        done = sum(answered(fake, u, final) for u in urls)
         if done == len(urls) or time.monotonic() > deadline:
             return done
         await asyncio.sleep(poll)
@@ -197,7 +206,7 @@ async def replied(fake: FakeSlack, urls: Sequence[str], within: float, poll: flo
 async def bench_acks(fake: FakeSlack, bot: SlackClientSim, bare_url: str, args: argparse.Namespace) -> None:
     # warm-up (each sender also warms up with --concurrency "help" commands): auth.test, SQL caches
     urls = [(await bot.command(text))[2] for text in ("help", "status", "start troll Bench warm-up")]
-    await replied(fake, urls[:2], 30, need=1)
+    await replied(fake, urls[:2], 30, final=None)
     await replied(fake, urls[2:], 30)
     bare_lat, bare_err, _ = await timed_acks(bare_url, fake, ["start troll Bench crisis"] * args.commands, args)
     texts = [f"start troll Bench crisis {n}" for n in range(args.commands)]

@@ -38,12 +38,12 @@ from bot.datafiles.plan import load_plan
 from bot.datafiles.yaml import DataIssue
 from bot.frameworks import load_library
 from bot.scheduler.loop import Scheduler
-from bot.storage import migrate
 from bot.storage.drafts import SqlDraftRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.events import SqlProcessedEvents
 from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
+from bot.storage.schema import schema_heads, shipped_revisions
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +97,21 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
     one replica starting, so that replicas of different versions never race on the schema.
     """
     url = settings.db_url()
-    if settings.uses_default_sqlite:
-        await asyncio.to_thread(migrate.upgrade, url)
-    else:
-        current, head = await asyncio.to_thread(migrate.current, url), migrate.head()
-        if current != head:
-            raise StartupError(
-                f"The database schema is at {current or 'nothing'}, this version needs {head}. "
-                "Run `crisisbot migrate` first."
-            )
     engine = create_async_db_engine(url)
     try:
+        async with engine.connect() as connection:
+            heads = await connection.run_sync(schema_heads)
+        head = shipped_revisions().head
+        if heads != (head,):
+            if not settings.uses_default_sqlite:
+                raise StartupError(
+                    f"The database schema is at {', '.join(heads) or 'nothing'}, this version needs {head}. "
+                    "Run `crisisbot migrate` first."
+                )
+            from bot.storage import migrate  # Alembic only when there is something to migrate
+
+            await asyncio.to_thread(migrate.upgrade, url)
+            await engine.dispose()  # no pooled connection keeps the schema it saw before
         yield Storage.on(engine)
     finally:
         await engine.dispose()

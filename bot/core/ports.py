@@ -12,7 +12,7 @@ to the edge (the service's door, the scheduler) where it is logged once with its
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -116,11 +116,20 @@ class ChatPort(Protocol):
 
 
 class CrisisRepository(Protocol):
-    async def create(self, crisis: NewCrisis, holder: str | None = None, until: datetime | None = None) -> Crisis:
-        """Persist a new crisis and give it its number.
+    async def create(
+        self,
+        crisis: NewCrisis,
+        holder: str | None = None,
+        until: datetime | None = None,
+        *,
+        other_keys: Sequence[str] = (),
+        first_event: Callable[[Crisis], TimelineEvent] | None = None,
+    ) -> Crisis:
+        """Persist a new crisis (with ``first_event``, made once it has its number) and give it
+        its number, all or nothing.
 
-        Raises RoomNameTakenError if the room name is used, DuplicateRequestError if the
-        request key is.
+        Raises RoomNameTakenError if the room name is used, DuplicateRequestError if its
+        request key or one of ``other_keys`` is.
         """
         ...
 

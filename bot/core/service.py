@@ -38,6 +38,7 @@ from bot.core.messaging.text import SOMETHING_WENT_WRONG, error, progress
 from bot.core.model.actions import FormKind
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
 from bot.core.model.errors import CrisisError, UsageError
+from bot.core.model.urgency import urgent
 from bot.core.plan.model import LoadedPlan, Plan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
 from bot.core.usecases import UseCases
@@ -112,7 +113,8 @@ class CrisisService:
             return Instant(note, final=False, crisis=crisis.number)
 
         try:
-            return await reserve()
+            with urgent():  # the platform's deadline runs: go ahead of the declarations under way
+                return await reserve()
         except CrisisError as exc:
             return Instant(error(exc), final=True)
         except Exception:

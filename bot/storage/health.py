@@ -14,14 +14,11 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.migrate import alembic_config
+from bot.storage.schema import Revisions, schema_heads, shipped_revisions
 
 # Well under the few seconds an orchestrator's probe waits: a database slower than this to answer
 # SELECT 1 is not one to send people's commands to.
@@ -36,24 +33,6 @@ class DatabaseHealth:
     details: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Revisions:
-    """The schema this code needs (``head``) and every revision it ships."""
-
-    head: str
-    known: frozenset[str]
-
-
-@functools.cache
-def shipped_revisions() -> Revisions:
-    """Read from the packaged migration scripts once, not at every probe."""
-    scripts = ScriptDirectory.from_config(alembic_config())
-    head = scripts.get_current_head()
-    if head is None:
-        raise RuntimeError("no migrations shipped")
-    return Revisions(head, frozenset(s.revision for s in scripts.walk_revisions()))
-
-
 async def check_database(
     engine: AsyncEngine, *, within: float = DEFAULT_TIMEOUT, revisions: Revisions | None = None
 ) -> DatabaseHealth:
@@ -63,13 +42,13 @@ async def check_database(
     try:
         async with asyncio.timeout(within), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-            heads = await connection.run_sync(_schema_heads)
+            heads = await connection.run_sync(schema_heads)
     except TimeoutError:
         return DatabaseHealth(False, f"the {backend} database did not answer within {within:g} s")
     except (SQLAlchemyError, OSError) as exc:
         return DatabaseHealth(False, f"the {backend} database cannot be used: {_reason(exc)}")
     details = {"database": backend, "schema": ",".join(heads) or "none", "needs": wanted.head}
-    return DatabaseHealth(*_verdict(heads, wanted), details=details)
+    return DatabaseHealth(*verdict(heads, wanted), details=details)
 
 
 def database_readiness(
@@ -79,12 +58,7 @@ def database_readiness(
     return functools.partial(check_database, engine, within=within, revisions=shipped_revisions())
 
 
-def _schema_heads(connection: Connection) -> tuple[str, ...]:
-    """Alembic's own reading of its version table (an absent table is an empty tuple)."""
-    return tuple(MigrationContext.configure(connection).get_current_heads())
-
-
-def _verdict(heads: tuple[str, ...], wanted: Revisions) -> tuple[bool, str]:
+def verdict(heads: tuple[str, ...], wanted: Revisions) -> tuple[bool, str]:
     if heads == (wanted.head,):
         return True, ""
     if not heads:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -21,7 +21,7 @@ from bot.core.model.crisis import Actor
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.storage.mapping import page_to_row, row_to_page
 from bot.storage.sessions import changed_rows, sessions, violates
-from bot.storage.tables import PAGE_KEY_CONSTRAINT, PageRow
+from bot.storage.tables import PAGE_KEY_CONSTRAINT, CrisisRow, PageRow
 
 
 def lease_free(now: datetime, holder: str) -> ColumnElement[bool]:
@@ -62,8 +62,11 @@ class SqlPageRepository:
     async def claim(self, page_id: int, holder: str, until: datetime, now: datetime) -> bool:
         """Take (or keep) the lease of one open page, to deliver it; False while another live
         process has it. Unlike ``claim_due``, a lease ``holder`` has already is its own to keep:
-        the page was just created by it."""
-        mine_or_free = or_(col(PageRow.lease_owner) == holder, lease_free(now, holder))
+        the page was just created by it. And a page of a declaration ``holder`` now runs is its
+        own to take: the process that leased it lost the declaration (its heartbeat stopped),
+        and its page leases, longer so as to cover a slow delivery, must not hold the pages back."""
+        declaring = exists().where(col(CrisisRow.id) == col(PageRow.crisis_id), col(CrisisRow.lease_owner) == holder)
+        mine_or_free = or_(col(PageRow.lease_owner) == holder, lease_free(now, holder), declaring)
         query = (
             update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.status) == PageStatus.OPEN.value, mine_or_free)

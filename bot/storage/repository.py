@@ -8,33 +8,31 @@ database sees every replica's writes; any look before a write is an optimisation
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import ColumnElement, and_, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Step, StepKey, StepStatus
-from bot.core.model.errors import DuplicateRequestError, RoomNameTakenError
+from bot.core.model.errors import RoomNameTakenError
 from bot.core.model.events import TimelineEvent
+from bot.storage.crisis_inserts import EVENT, CrisisInserts, NewRow
 from bot.storage.mapping import (
     UPDATABLE,
-    crisis_to_row,
     crisis_values,
-    event_to_row,
+    event_record,
     row_to_crisis,
     row_to_event,
     row_to_step,
-    step_to_row,
 )
 from bot.storage.sessions import changed_rows, sessions, violates
 from bot.storage.tables import (
     EVENT_KEY_CONSTRAINT,
-    REQUEST_KEY_CONSTRAINT,
     ROOM_NAME_CONSTRAINT,
     CrisisRow,
     CrisisStepRow,
@@ -47,32 +45,22 @@ class SqlCrisisRepository:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = sessions(engine)
+        self._inserts = CrisisInserts(self._sessions)
 
-    async def create(self, crisis: NewCrisis, holder: str | None = None, until: datetime | None = None) -> Crisis:
-        """Insert the crisis and its steps; the declaring process (``holder``) holds the lease on
-        its steps ``until`` then."""
-        async with self._sessions() as session:
-            # A cheap look first, so the usual clash (same title twice a day) does not burn a
-            # PostgreSQL sequence value and leave a gap in the crisis numbers. The unique
-            # constraint below still decides when two replicas race for the same name.
-            taken = await session.exec(select(exists().where(col(CrisisRow.room_name) == crisis.room_name)))
-            if taken.one():
-                raise RoomNameTakenError(crisis.room_name)
-            row = crisis_to_row(crisis)
-            row.lease_owner, row.lease_until = holder, until
-            session.add(row)
-            try:
-                await session.flush()
-                number = _saved_id(row)
-                session.add_all(step_to_row(number, position, step) for position, step in enumerate(crisis.steps))
-                await session.commit()
-            except IntegrityError as exc:
-                await session.rollback()
-                _raise_if_room_name_taken(exc, crisis.room_name)
-                if crisis.request_key is not None and violates(exc, REQUEST_KEY_CONSTRAINT, "crisis.request_key"):
-                    raise DuplicateRequestError(crisis.request_key) from exc
-                raise
-        return Crisis.model_validate({**crisis.model_dump(), "number": number})
+    async def create(
+        self,
+        crisis: NewCrisis,
+        holder: str | None = None,
+        until: datetime | None = None,
+        *,
+        other_keys: Sequence[str] = (),
+        first_event: Callable[[Crisis], TimelineEvent] | None = None,
+    ) -> Crisis:
+        """Insert the crisis, its steps and its first event, all or nothing, in a transaction it
+        may share with the declarations made at the same moment (see ``crisis_inserts``). The
+        declaring process (``holder``) holds the lease on its steps ``until`` then."""
+        keys = [k for k in (crisis.request_key, *other_keys) if k is not None]
+        return await self._inserts.insert(NewRow(crisis, holder, until, keys, first_event))
 
     async def get(self, number: int) -> Crisis | None:
         return await self._first(CrisisRow.id == number)
@@ -250,8 +238,8 @@ class SqlCrisisRepository:
     async def add_event(self, number: int, event: TimelineEvent) -> bool:
         """Record the event; False when an event with its key was recorded already."""
         async with self._sessions() as session:
-            session.add(event_to_row(number, event))
             try:
+                await (await session.connection()).execute(insert(EVENT), event_record(number, event))
                 await session.commit()
             except IntegrityError as exc:
                 await session.rollback()

@@ -6,17 +6,97 @@ with a condition whose row count says whether this caller won; this is that idio
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-Sessions = async_sessionmaker[AsyncSession]
+from bot.storage.engine import create_sync_db_engine
+from bot.storage.gate import Gate
+
+T = TypeVar("T")
+UNBOUNDED = 1000
+
+
+@dataclass(frozen=True)
+class Database:
+    """What every repository of one engine shares: the gate and, on SQLite, a thread of its own
+    with a plain ``sqlite3`` connection, where a whole transaction runs in one hop."""
+
+    gate: Gate
+    sqlite: Engine | None = None
+    worker: ThreadPoolExecutor | None = None
+
+
+_DATABASES: WeakKeyDictionary[Engine, Database] = WeakKeyDictionary()
+
+
+def database_of(engine: AsyncEngine) -> Database:
+    """SQLite: one transaction at a time (its writers take turns anyway, and this way without
+    the busy handler's sleeps of up to 100 ms); a server: as many as the pool holds."""
+    key = engine.sync_engine
+    if key not in _DATABASES:
+        if engine.dialect.name == "sqlite":
+            sqlite = create_sync_db_engine(engine.url.set(drivername="sqlite"), pool_size=1, max_overflow=0)
+            worker = ThreadPoolExecutor(1, thread_name_prefix="crisisbot-sqlite")
+            _DATABASES[key] = Database(Gate(1), sqlite, worker)
+            weakref.finalize(key, _close, sqlite, worker)
+        else:
+            pool = engine.pool
+            size = pool.size() if hasattr(pool, "size") else UNBOUNDED
+            overflow = getattr(pool, "_max_overflow", 0)
+            _DATABASES[key] = Database(Gate(UNBOUNDED if overflow < 0 else max(1, size + overflow)))
+    return _DATABASES[key]
+
+
+def _close(sqlite: Engine, worker: ThreadPoolExecutor) -> None:
+    worker.shutdown(wait=False)
+    sqlite.dispose(close=False)
+
+
+class Sessions:
+    """Sessions (and whole transactions) for the repositories of one engine, through its gate."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._make = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._db = database_of(engine)
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        """A session that may write: it takes its turn at the gate."""
+        async with self._db.gate.slot(), self._make() as session:
+            yield session
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one transaction, committed when it returns. On SQLite it runs in the
+        database's thread: the event loop is not needed again until it is done, however busy
+        the loop is with the declarations under way (a session needs it at every statement)."""
+        db = self._db
+        async with db.gate.slot():
+            if db.worker is not None and db.sqlite is not None:
+                sqlite = db.sqlite
+                return await asyncio.get_running_loop().run_in_executor(db.worker, _in_transaction, sqlite, work)
+            async with self._engine.begin() as connection:
+                return await connection.run_sync(work)
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as connection:
+        return work(connection)
 
 
 def sessions(engine: AsyncEngine) -> Sessions:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return Sessions(engine)
 
 
 def violates(exc: IntegrityError, constraint: str, sqlite_column: str) -> bool:
@@ -30,8 +110,12 @@ def violates(exc: IntegrityError, constraint: str, sqlite_column: str) -> bool:
 
 
 async def changed_rows(make: Sessions, statement: Any) -> int:
-    """Run one UPDATE in its own transaction; how many rows it changed."""
+    """Run one UPDATE in its own transaction; how many rows it changed.
+
+    On a connection, not through the ORM session: no loaded object needs synchronizing, and
+    the ORM's bulk-update bookkeeping was most of the cost of every step a declaration records.
+    """
     async with make() as session:
-        result = await session.exec(statement)
+        result = await (await session.connection()).execute(statement)
         await session.commit()
     return int(result.rowcount)

@@ -137,6 +137,30 @@ async def killed_then_restarted(
     assert await restarted.service.resume_unfinished() == []
 
 
+@SQLITE
+@pytest.mark.parametrize(("call", "nth"), [("post", 2), ("notify", 1)])
+async def test_another_replica_pages_at_once_when_it_takes_a_dead_declaration_over(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, clock: ManualClock, call: str, nth: int
+) -> None:
+    """The dead declarer's page leases (a minute, to cover a slow delivery) must not hold the
+    pages back once another replica owns the declaration: that is the dead one's work too."""
+    ws = workspace(loaded_plan)
+    dying = KilledChat(ws, at=call, nth=nth, when="before")
+    first = make_core(dying, replica="replica-1")
+    instant = await first.service.accept(Invocation(actor=person(loaded_plan, "amelie"), text=STARTED), reply_to="x")
+    assert instant is not None
+    assert instant.crisis is not None
+    with pytest.raises(asyncio.CancelledError):
+        await dying.run(first.service.declare_reserved(instant.crisis))
+
+    other = make_core(ConsoleChat(ws), replica="replica-2")
+    clock.advance(seconds=16)  # the declaration's lease (15 s) ran out; the pages' (60 s) has not
+    [crisis] = await other.service.resume_unfinished()
+    assert side_effects(ws, crisis) == expected(crisis), "paged now, not a minute later"
+    pages = await other.store.pages.pages_of(crisis.number)
+    assert all(p.delivered == p.position == 0 for p in pages)
+
+
 class StaleUnfinished(SqlCrisisRepository):
     """Hands out its list of unfinished crises only once told to: the list is then older than a
     declaration that finished meanwhile, the race a scheduler tick can meet."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -44,6 +45,23 @@ REPLACES_CARD = frozenset({FormKind.DRAFT_EDIT})
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ACTIONS = re.compile("^(" + "|".join(re.escape(a.value) for a in Action) + ")$")
 _FORMS = re.compile("^(" + "|".join(re.escape(f.value) for f in FormKind) + ")$")
+
+
+class _TokenWarning(logging.Filter):
+    """crisisbot reads SLACK_BOT_TOKEN itself and hands Bolt a client made with it; Bolt reads the
+    variable again and warns, at every start, that it will not use it. That is the design, not a
+    problem, and a warning at every start teaches people to ignore warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_TOKEN_WARNING = _TokenWarning()
+
+
+def quiet_token_warning() -> None:
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_TOKEN_WARNING)  # adding it twice keeps one
+
 
 Lazy = Callable[..., Awaitable[None]]
 
@@ -307,7 +325,9 @@ def build_app(
     # no token, has none to warn it will not use).
     client = AsyncWebClient(base_url=chat.client.base_url, retry_handlers=chat.client.retry_handlers)
     handlers = SlackHandlers(service, chat)
+    quiet_token_warning()
     app = AsyncApp(
+        name="crisisbot",  # without a name, Bolt reads every caller's source file to make one up
         client=client,
         signing_secret=signing_secret,
         process_before_response=True,

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.core.commands import StartCommand
@@ -37,7 +37,7 @@ from bot.core.model.errors import (
     RoomNameTakenError,
     UsageError,
 )
-from bot.core.model.events import Declared, EventKind
+from bot.core.model.events import Declared, EventKind, TimelineEvent
 from bot.core.plan import chain
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,6 @@ class Declarer(UseCase):
         severity_id = self.access.declarable(actor, asked, scenario.default_severity)
         now = self.clock.now()
         keys = [request_key] if request_key else _dedupe_keys(actor, cmd.scenario_id, severity_id, cmd.title, now)
-        for key in keys:
-            await self._refuse_duplicate(key)
         roster = chain.resolve(self.plan, cmd.scenario_id, severity_id)
         steps = [*START_STEPS, *((ANSWER_STEP,) if reply_to else ())]
         draft = NewCrisis(
@@ -121,15 +119,23 @@ class Declarer(UseCase):
             asked_severity=asked if asked != severity_id else None,
             steps=[Step(key=k, label=label, updated_at=now) for k, label in steps],
         )
+
+        def declared(crisis: Crisis) -> TimelineEvent:
+            text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
+            return TimelineEvent(
+                at=now,
+                kind=EventKind.DECLARED,
+                text=text,
+                actor=actor,
+                data=Declared(severity=severity_id),
+                key="declared",
+            )
+
         try:
-            crisis = await self._create(draft)
-        except DuplicateRequestError:
-            await self._refuse_duplicate(keys[0])
+            return await self._create(draft, keys[1:], declared)
+        except DuplicateRequestError as exc:
+            await self._refuse_duplicate(exc.request_key)
             raise
-        text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
-        data = Declared(severity=severity_id)
-        await self.timeline.record(crisis.number, EventKind.DECLARED, text, actor, data, key="declared")
-        return crisis
 
     async def _refuse_duplicate(self, key: str) -> None:
         existing = await self.crises.get_by_request_key(key)
@@ -140,13 +146,20 @@ class Declarer(UseCase):
                 number=existing.number,
             )
 
-    async def _create(self, draft: NewCrisis) -> Crisis:
+    async def _create(
+        self, draft: NewCrisis, other_keys: Sequence[str], first_event: Callable[[Crisis], TimelineEvent]
+    ) -> Crisis:
+        """The crisis, its steps and its "declared" event in one transaction, under the first
+        free war room name."""
         limit = self.chat.limits.room_name
         base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, draft.title, limit)
         until = self.clock.now() + LEASE
         for name in rooms.candidates(base, limit):
             try:
-                return await self.crises.create(draft.model_copy(update={"room_name": name}), self.holder, until)
+                named = draft.model_copy(update={"room_name": name})
+                return await self.crises.create(
+                    named, self.holder, until, other_keys=other_keys, first_event=first_event
+                )
             except RoomNameTakenError:
                 continue
         raise ConflictError("Too many war rooms share this title today; add a word to the title.")

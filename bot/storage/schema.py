@@ -1,0 +1,46 @@
+"""Which schema revision this code needs, and which one a database is at, without Alembic.
+
+Alembic (and Mako, and its script loader) costs a noticeable part of a start-up that a person may
+be waiting on: a replica restarted during a crisis is out of rotation until it answers. Only a
+database behind the code needs Alembic, to migrate; finding out is one query. Revision ids are the
+four-digit prefix of the migration file names, a convention ``tests/storage`` checks against
+Alembic's own reading of the scripts.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+VERSIONS_DIR = Path(__file__).resolve().parent / "migrations" / "versions"
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """The schema this code needs (``head``) and every revision it ships."""
+
+    head: str
+    known: frozenset[str]
+
+
+@functools.cache
+def shipped_revisions() -> Revisions:
+    """Read from the packaged migration file names once, not at every probe."""
+    known = frozenset(m.group(1) for p in VERSIONS_DIR.iterdir() if (m := _REVISION_FILE.match(p.name)))
+    if not known:
+        raise RuntimeError(f"no migrations shipped in {VERSIONS_DIR}")
+    return Revisions(max(known), known)
+
+
+def schema_heads(connection: Connection) -> tuple[str, ...]:
+    """What Alembic's version table says (an absent table: an empty tuple), sorted."""
+    if not inspect(connection).has_table("alembic_version"):
+        return ()
+    rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+    return tuple(sorted(str(row[0]) for row in rows))
