@@ -258,21 +258,41 @@ def export_crisis(
 
 
 @app.command()
-def report() -> None:
+def report(
+    viewer: Annotated[
+        str | None,
+        typer.Option("--as", help="A person of the plan (id): include the restricted crises they may see."),
+    ] = None,
+) -> None:
     """Across crises, per scenario and severity: count and median times to each milestone."""
+    from bot.core.model.crisis import Actor
+    from bot.core.plan.access import Access
     from bot.core.reports.report import report as build_report
     from bot.core.reports.report import report_markdown
 
     settings = _settings()
     loaded = _plan(settings)
+    if viewer is not None and viewer not in loaded.plan.people:
+        err().print(Text(f"--as names a person of the plan by id; {viewer!r} is not one.", style="red"))
+        raise typer.Exit(2)
+    access = Access(loaded.plan)
+    actor = Actor(platform_id=viewer or "", name=viewer or "", person_id=viewer)
 
     async def run() -> None:
         async with container.storage(settings) as store:
-            rows = []
+            rows, left_out = [], 0
             for crisis in await store.crises.list_crises(limit=100_000):
+                if access.restricted(crisis) and not (viewer and access.may_see(crisis, actor)):
+                    left_out += 1  # even a count per scenario says too much about an HR case
+                    continue
                 number = crisis.number
                 rows.append((crisis, await store.crises.timeline(number), await store.drafts.drafts_of(number)))
             sys.stdout.write(report_markdown(loaded.plan, build_report(rows)))
+            if left_out:
+                sys.stdout.write(
+                    f"\n{left_out} restricted crisis(es) left out: `crisisbot report --as <person id>` "
+                    "includes those that person may see.\n"
+                )
 
     _run(run())
 

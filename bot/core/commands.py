@@ -170,10 +170,12 @@ def parse(text: str, plan: Plan) -> Command:
         return ResolveCommand(number, _limited(rest, MAX_SUMMARY, "summary"))
     if verb == "draft":
         return _parse_draft(rest, plan)
-    if verb in ("note", "update"):
+    if verb == "update":  # with no text, the update form opens (detail and stakeholder summary)
+        return NoteCommand(_limited(rest, 3000, verb), update=True)
+    if verb == "note":
         if not rest:
-            raise UsageError(f"Say what to {'note' if verb == 'note' else 'update'}.", hint=f"Usage: {USAGE[verb]}")
-        return NoteCommand(_limited(rest, 3000, verb), update=verb == "update")
+            raise UsageError("Say what to note.", hint=f"Usage: {USAGE[verb]}")
+        return NoteCommand(_limited(rest, 3000, verb))
     if verb in ("export", "review"):
         if len(args) > 1:
             _too_many(verb)

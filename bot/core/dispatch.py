@@ -31,7 +31,7 @@ from bot.core.messaging import crisis as views
 from bot.core.messaging import export as export_views
 from bot.core.messaging import forms
 from bot.core.messaging.message import Form, Message
-from bot.core.messaging.text import error, notice
+from bot.core.messaging.text import asking, error, notice, with_form
 from bot.core.model.actions import (
     Action,
     CrisisRef,
@@ -46,11 +46,14 @@ from bot.core.model.actions import (
 )
 from bot.core.model.chat import Attachment
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
+from bot.core.model.drafts import Draft
 from bot.core.model.errors import ChatPlatformError, UsageError
+from bot.core.model.events import TimelineEvent
 from bot.core.model.permissions import Permission
 from bot.core.plan.model import Plan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
 from bot.core.reports import export
+from bot.core.reports.redact import redacted
 from bot.core.usecases import UseCases
 
 
@@ -81,7 +84,7 @@ class Dispatcher:
                         hint="Example: /crisis start complaint sev3 Delivery delays flood our mentions",
                     )
                 )
-                return _with_form(reply, forms.declare(self.plan, scenario, cmd.severity_id))
+                return with_form(reply, forms.declare(self.plan, scenario, cmd.severity_id))
             case StartCommand():
                 return views.started_reply(self.plan, await self._cases.declarer.declare(cmd, actor, progress))
             case StatusCommand(number=number):
@@ -96,11 +99,11 @@ class Dispatcher:
             case ResolveCommand():
                 crisis = await self.resolve(cmd, inv)
                 prompt = views.review_prompt(crisis, intro=f"{crisis.key} is resolved; the summary is posted.")
-                return _with_form(prompt, forms.review(crisis.number, offered=True))
+                return with_form(prompt, forms.review(crisis.number, offered=True))
             case ReviewCommand(number=number):
                 crisis = await self.find(number, here)
                 cases.access.require_view(crisis, actor)
-                return _with_form(views.review_prompt(crisis), forms.review(crisis.number, offered=True))
+                return with_form(views.review_prompt(crisis), forms.review(crisis.number, offered=True))
             case HelpCommand(topic=topic):
                 return views.help_message(self.plan, topic)
             case DraftCommand():
@@ -108,7 +111,7 @@ class Dispatcher:
                 try:
                     return await cases.drafts.create(cmd, crisis, actor)
                 except MissingVariablesError as missing:
-                    return _with_form(error(missing), self._facts_form(cmd, crisis))
+                    return with_form(error(missing), self._facts_form(cmd, crisis))
             case SeverityChangeCommand():
                 crisis = await self.find(cmd.number, here, war_room_only=True)
                 return await cases.severity.change_severity(cmd, crisis, actor)
@@ -124,7 +127,7 @@ class Dispatcher:
                 crisis = await self.find(number, here)
                 cases.access.require_view(crisis, actor)
                 cases.access.require(Permission.EXPORT, crisis, actor)
-                return await self._post_export(crisis)
+                return await self._post_export(crisis, actor)
         raise UsageError("I don't know that command.", hint="Type /crisis help.")
 
     def _facts_form(self, cmd: DraftCommand, crisis: Crisis) -> Form:
@@ -135,31 +138,40 @@ class Dispatcher:
         used = drafts.renderer.variables(scenario, cmd.stage, lang)
         return forms.new_draft(drafts.framework(scenario), context, dict(cmd.values), used)
 
-    async def export(self, crisis: Crisis, fmt: str) -> str:
-        """The post-incident report, Markdown or JSON, with everything on record."""
+    async def export(self, crisis: Crisis, fmt: str, *, full: bool = True) -> str:
+        """The post-incident report, Markdown or JSON, with everything on record (contact
+        details blanked out unless ``full``)."""
+        record, events, drafts, review = await self._record(crisis, full)
+        return export.render(self.plan, record, events, drafts, fmt, review)
+
+    async def _record(
+        self, crisis: Crisis, full: bool
+    ) -> tuple[Crisis, list[TimelineEvent], list[Draft], dict[str, str]]:
         events = await self._cases.timeline.events(crisis.number)
         drafts = await self._cases.drafts.drafts.drafts_of(crisis.number)
-        return export.render(self.plan, crisis, events, drafts, fmt, crisis.review)
+        if full:
+            return crisis, events, drafts, dict(crisis.review)
+        return redacted(crisis, events, drafts, crisis.review)
 
-    async def _post_export(self, crisis: Crisis) -> Message:
+    async def _post_export(self, crisis: Crisis, actor: Actor) -> Message:
         """The report goes in the war room's thread, where the team reviews it together: in the
         platform's own format, then as Markdown and JSON files (or, where files cannot be
         attached, the Markdown as plain text, so nothing is missing)."""
-        events = await self._cases.timeline.events(crisis.number)
-        drafts = await self._cases.drafts.drafts.drafts_of(crisis.number)
-        args = (self.plan, crisis, events, drafts)
-        report = export_views.export_message(*args, crisis.review, self._chat.limits)
+        full = self._cases.access.full_export(crisis, actor)
+        record, events, drafts, review = await self._record(crisis, full)
+        args = (self.plan, record, events, drafts)
+        report = export_views.export_message(*args, review, self._chat.limits, redacted=not full)
         if crisis.room is None:
             return report
         room, thread = crisis.room.id, crisis.kickoff_message_id
         await self._chat.post(room, report, thread_id=thread)
-        markdown = export.render(*args, "md", crisis.review)
+        markdown = export.render(*args, "md", review)
         files = [
             Attachment(filename=f"{crisis.key}.md", title=f"{crisis.key} report (Markdown)", content=markdown),
             Attachment(
                 filename=f"{crisis.key}.json",
                 title=f"{crisis.key} report (JSON)",
-                content=export.render(*args, "json", crisis.review),
+                content=export.render(*args, "json", review),
             ),
         ]
         try:
@@ -184,16 +196,16 @@ class Dispatcher:
                 draft, crisis = await drafts.get(draft_id, active=True)
                 self._cases.access.require_draft_change(Permission.EDIT_DRAFT, crisis, draft, actor)
                 used = drafts.renderer.variables(draft.scenario, draft.stage, draft.lang)
-                return _asking(forms.edit_draft(draft, drafts.framework(draft.scenario), used))
+                return asking(forms.edit_draft(draft, drafts.framework(draft.scenario), used))
             case Action.DRAFT_CHANGES, DraftReview():
-                return _asking(forms.request_changes(payload))
+                return asking(forms.request_changes(payload))
             case Action.DRAFT_PUBLISH, DraftRef(draft=draft_id):
                 draft, crisis = await drafts.get(draft_id)
                 self._cases.access.require_draft_change(Permission.PUBLISH, crisis, draft, actor)
-                return _asking(forms.publish(draft_id))
+                return asking(forms.publish(draft_id))
             case Action.REVIEW_OPEN, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)
-                return _asking(forms.review(crisis.number))
+                return asking(forms.review(crisis.number))
         raise UsageError("That button is not known here.", hint="Type /crisis help.")
 
     async def submit(
@@ -229,13 +241,8 @@ class Dispatcher:
             case FormKind.REVIEW, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)
                 return await self._cases.updates.save_review(crisis, actor, values)
+            case FormKind.UPDATE, CrisisRef(crisis=number):
+                crisis = await self.find(number, None)
+                detail, summary = values.get("detail") or "", values.get("summary")
+                return await self._cases.updates.status_update(crisis, actor, detail, summary, submitted=True)
         raise UsageError("That form is not known here.", hint="Type /crisis help.")
-
-
-def _with_form(message: Message, form: Form) -> Message:
-    return Message(summary=message.summary, blocks=message.blocks, mentions=message.mentions, form=form)
-
-
-def _asking(form: Form) -> Message:
-    """The answer to a button that asks first: the form, and a line for where none can open."""
-    return _with_form(notice(f"{form.title}: fill in the form that opened."), form)

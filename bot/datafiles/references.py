@@ -23,6 +23,7 @@ def check_references(doc: YamlDocument) -> list[DataIssue]:
     refs.check_roles()
     refs.check_severities()
     refs.check_scenarios()
+    refs.check_updates()
     refs.check_rights()
     return refs.issues
 
@@ -118,6 +119,13 @@ class _References:
                 message = f"nobody leads a {sev_id} crisis: the lead role '{lead}' is not invited"
                 self.add(("severities", sev_id, "invite"), message, f"add {lead} to invite")
 
+    def check_updates(self) -> None:
+        updates = self.data.get("updates") if isinstance(self.data, dict) else None
+        if not isinstance(updates, dict):
+            return
+        for i, sid in enumerate(_ids(updates, "summary_required_at") or []):
+            self.need("severity", self.severities, sid, ("updates", "summary_required_at", i))
+
     def check_scenarios(self) -> None:
         names = {sid: sid for sid in self.scenarios or {}}
         for sid, scenario in entries(self.scenarios):
@@ -125,6 +133,8 @@ class _References:
             self.need("severity", self.severities, default, ("scenarios", sid, "default_severity"))
             for i, rid in enumerate(_ids(scenario, "extra_roles") or []):
                 self.need("role", self.roles, rid, ("scenarios", sid, "extra_roles", i))
+            for i, rid in enumerate(_ids(scenario, "visible_to") or []):
+                self.need("role", self.roles, rid, ("scenarios", sid, "visible_to", i))
             for i, alias in enumerate(_ids(scenario, "aliases") or []):
                 owner = names.setdefault(alias, sid) if isinstance(alias, str) else sid
                 if owner != sid:

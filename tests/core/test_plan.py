@@ -663,3 +663,36 @@ def test_permissions_take_only_known_rules(plan_copy: Path) -> None:
     issue = find_issue(error, "permissions.resolve")
     assert "anyone" in issue.message
     assert "lead" in issue.message
+
+
+def test_an_update_rule_naming_an_unknown_severity(plan_copy: Path) -> None:
+    edit(plan_copy, "  summary_required_at: [sev1, sev2]", "  summary_required_at: [sev1, sev7]")
+    error = load_error(plan_copy)
+    assert_reported(
+        error,
+        plan_copy,
+        line_of(plan_copy, "summary_required_at:"),
+        "updates.summary_required_at[1]",
+        "unknown severity 'sev7'",
+        "did you mean",
+    )
+
+
+def test_a_restricted_scenario_visible_to_an_unknown_role(plan_copy: Path) -> None:
+    edit(plan_copy, "    visible_to: [legal]\n", "    visible_to: [legl]\n")
+    error = load_error(plan_copy)
+    assert_reported(
+        error,
+        plan_copy,
+        line_of(plan_copy, "visible_to: [legl]"),
+        "scenarios.executive_scandal.visible_to[0]",
+        "unknown role 'legl'",
+        "did you mean 'legal'?",
+    )
+
+
+def test_an_update_field_that_does_not_exist(plan_copy: Path) -> None:
+    edit(plan_copy, "  stakeholder_fields: [severity, lead, next_update]", "  stakeholder_fields: [severity, boss]")
+    error = load_error(plan_copy)
+    assert "updates.stakeholder_fields" in str(error)
+    assert "title" in str(error), "the message lists the fields one can use"

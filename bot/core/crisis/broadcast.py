@@ -1,8 +1,10 @@
-"""Post one message in a crisis's war room and in the announcements channel.
+"""Post one message in a crisis's war room and in a shared channel (the announcements).
 
 Every use case that tells both places (updates, escalations, the summary) goes through here, so
 a failing channel is handled the same way everywhere: the other post still goes out, and the
-failure is written on the timeline instead of aborting what the person asked for.
+failure is written on the timeline instead of aborting what the person asked for. And a
+restricted crisis's details never reach a shared channel: there, it says ``outside`` (nothing
+when there is nothing to say without details).
 """
 
 from __future__ import annotations
@@ -20,8 +22,19 @@ log = logging.getLogger(__name__)
 
 
 class Broadcast(UseCase):
-    async def send(self, crisis: Crisis, message: Message) -> None:
-        posts = [self.chat.announce(self.plan.announcements_channel, message)]
+    async def send(
+        self, crisis: Crisis, message: Message, shared: Message | None, *, channel: str | None = None
+    ) -> bool:
+        """``message`` to the war room, ``shared`` (None: nothing) to ``channel`` (the
+        announcements unless named). True when the shared channel was told.
+
+        A restricted crisis's war-room message never goes out as it is, whatever the caller
+        passed: the callers give a message without details, or none."""
+        if self.access.restricted(crisis) and shared is message:
+            shared = None
+        posts = []
+        if shared is not None:
+            posts.append(self.chat.announce(channel or self.plan.announcements_channel, shared))
         if crisis.room is not None:
             posts.append(self.chat.post(crisis.room.id, message))
         failures = []
@@ -34,3 +47,4 @@ class Broadcast(UseCase):
             log.warning("could not post for %s: %s", crisis.key, failure.user_message)
             text = f"Could not post '{message.summary[:80]}': {failure.user_message}"
             await self.timeline.record(crisis.number, EventKind.POST_FAILED, text)
+        return shared is not None

@@ -152,7 +152,11 @@ class Declarer(UseCase):
         """The crisis, its steps and its "declared" event in one transaction, under the first
         free war room name."""
         limit = self.chat.limits.room_name
-        base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, draft.title, limit)
+        # a restricted crisis's room is named without its title: channel names show in places
+        # (audit logs, admin lists, invitations) that its members do not choose
+        restricted = self.plan.scenarios[draft.scenario_id].restricted
+        title = "restricted" if restricted else draft.title
+        base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, title, limit)
         until = self.clock.now() + LEASE
         for name in rooms.candidates(base, limit):
             try:

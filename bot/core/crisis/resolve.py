@@ -6,7 +6,7 @@ from bot.core.commands import ResolveCommand
 from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
 from bot.core.escalation.paging import PagingService
-from bot.core.messaging.reports import summary_message
+from bot.core.messaging.reports import restricted_resolved, summary_message
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ConflictError
 from bot.core.model.events import EventKind
@@ -37,5 +37,7 @@ class Resolver(UseCase):
         )
         events, drafts = await self.timeline.events(crisis.number), await self.drafts.drafts_of(crisis.number)
         closing = summary_message(self.plan, crisis, events, drafts, now, self.broadcast.chat.limits)
-        await self.broadcast.send(crisis, closing)
+        await self.broadcast.send(
+            crisis, closing, restricted_resolved(crisis) if self.access.restricted(crisis) else closing
+        )
         return crisis

@@ -58,7 +58,7 @@ class DeclarationSteps(UseCase):
             try:
                 crisis.room = await self.chat.create_room(
                     name,
-                    private=self.plan.war_room.private,
+                    private=self.plan.war_room.private or self.access.restricted(crisis),
                     topic=f"{crisis.key} · {crisis.severity_id.upper()} · {crisis.title}",
                     purpose=f"War room for {crisis.key}, declared by crisisbot",
                 )
@@ -121,7 +121,12 @@ class DeclarationSteps(UseCase):
         channel = self.plan.announcements_channel
         key = f"{crisis.key}:announce"
         if not (adopt and await self.chat.find_posted(channel, key)):
-            await self.chat.announce(channel, views.announcement(self.plan, crisis), key=key)
+            message = (
+                views.restricted_announcement(self.plan, crisis)
+                if self.access.restricted(crisis)
+                else views.announcement(self.plan, crisis)
+            )
+            await self.chat.announce(channel, message, key=key)
         await self.timeline.record(crisis.number, EventKind.ANNOUNCED, f"Announced in #{channel}", key="announced")
         return f"#{channel}"
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
+from bot.core.messaging import forms
 from bot.core.messaging import updates as messages
 from bot.core.messaging.message import Message
-from bot.core.messaging.text import clock_time, notice
+from bot.core.messaging.text import asking, clock_time, notice
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
 from bot.core.model.errors import ChatPlatformError, ConflictError, PermissionDeniedError, UsageError
 from bot.core.model.events import REVIEW_QUESTIONS, EventKind, Noted, Reviewed
@@ -54,21 +55,47 @@ class Updates(UseCase):
         await self.timeline.record(crisis.number, EventKind.NOTE, text, actor, data)
         return notice(f"Added to the {crisis.key} timeline.")
 
-    async def status_update(self, crisis: Crisis, actor: Actor, text: str) -> Message:
+    def summary_required(self, crisis: Crisis) -> bool:
+        return crisis.severity_id in self.plan.updates.summary_required_at and not self.access.restricted(crisis)
+
+    async def status_update(
+        self, crisis: Crisis, actor: Actor, detail: str, summary: str | None = None, *, submitted: bool = False
+    ) -> Message:
+        """The war room gets ``detail``; stakeholders get ``summary``, in their channel. Without
+        what the plan requires (``submitted``: from the form, which already asked for it), the
+        answer is the form, filled with what was typed."""
         if crisis.status is CrisisStatus.RESOLVED:
             raise ConflictError(f"{crisis.key} is resolved: its summary was the last update.")
         self.access.require(Permission.UPDATE, crisis, actor)
-        text = text.strip()
-        if not text:
-            raise UsageError(
-                "Say what changed: `/crisis update <what changed>`.",
-                hint="Example: /crisis update Replacement lamps ship tomorrow; complaints slowing down",
+        detail, summary = detail.strip(), (summary or "").strip() or None
+        required = self.summary_required(crisis)
+        if not detail or (required and summary is None):
+            level = crisis.severity_id.upper()
+            why = f"At {level} every update carries a stakeholder summary" if required else "Say what changed"
+            if submitted:
+                raise UsageError(f"{why}.", hint="Fill in both fields of the form.")
+            form = forms.status_update(crisis.number, crisis.severity_id, required, detail)
+            return asking(
+                form, f"{why}: fill in the form that opened (the war room's detail, the stakeholders' summary)."
             )
         crisis.next_update_due = next_update_due(self.plan, crisis.severity_id, self.clock.now())
         await self.crises.update(crisis, {"next_update_due"})
+        text = detail if summary is None else f"{detail}\nStakeholders were told: {summary}"
         await self.timeline.record(crisis.number, EventKind.STATUS_UPDATE, text, actor)
-        await self.broadcast.send(crisis, messages.update(self.plan, crisis, actor, text))
-        return notice(f"Update posted in the war room and #{self.plan.announcements_channel}.")
+        channel = self.plan.updates.stakeholder_channel or self.plan.announcements_channel
+        restricted = self.access.restricted(crisis)
+        shared = messages.for_stakeholders(self.plan, crisis, summary) if summary and not restricted else None
+        told = await self.broadcast.send(
+            crisis, messages.for_war_room(self.plan, crisis, actor, detail, summary), shared, channel=channel
+        )
+        if told:
+            return notice(f"Update posted: the detail in the war room, the summary in #{channel}.")
+        if restricted:
+            return notice(f"Update posted in the war room; {crisis.key} is restricted, so stakeholders hear nothing.")
+        return notice(
+            f"Update posted in the war room only. To tell #{channel} too, add a stakeholder summary: "
+            "type /crisis update with no text to open the form."
+        )
 
     async def remind_overdue(self) -> int:
         """Remind war rooms whose update is overdue; each missed update is reminded once."""

@@ -66,7 +66,7 @@ class SeverityService(UseCase):
         # page first: a channel that refuses the announcement must not keep people from being paged
         occasion = f"{kind.value}:{now.isoformat()}:{uuid.uuid4().hex[:8]}"  # a new occasion, every time
         await self.paging.page_roles(crisis, newly_paged, f"{verb} to {target.upper()}{said}", occasion)
-        await self.broadcast.send(crisis, message)
+        await self.broadcast.send(crisis, message, None if self.access.restricted(crisis) else message)
         return message
 
     def _target(self, cmd: SeverityChangeCommand, crisis: Crisis) -> str:

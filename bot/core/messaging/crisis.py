@@ -129,6 +129,22 @@ def announcement(plan: Plan, crisis: Crisis) -> Message:
     )
 
 
+def restricted_announcement(plan: Plan, crisis: Crisis) -> Message:
+    """All the company learns of a restricted crisis: that it exists, and whom to ask."""
+    lead = lead_line(plan, crisis)
+    return Message(
+        summary=f"A restricted crisis was opened: {crisis.key}",
+        blocks=(
+            Paragraph(
+                (
+                    line(Strong(f"A restricted crisis was opened: {crisis.key}.")),
+                    line("Its details stay with the people handling it. Lead: ", *lead),
+                )
+            ),
+        ),
+    )
+
+
 def status(plan: Plan, crisis: Crisis, events: Sequence[TimelineEvent], now: datetime) -> Message:
     state = "Resolved" if crisis.status is CrisisStatus.RESOLVED else "Active"
     lead = lead_line(plan, crisis)

@@ -49,6 +49,8 @@ def export_message(
     drafts: Sequence[Draft],
     review: Mapping[str, str] | None,
     limits: ChatLimits,
+    *,
+    redacted: bool = False,
 ) -> Message:
     fig = figures(crisis, events, drafts)
     t = fig.times
@@ -101,6 +103,10 @@ def export_message(
         answer = (review or {}).get(key, "").strip()
         blocks.append(
             Paragraph((line(Strong(question)), line(cut(answer, MAX_TEXT) if answer else "(not answered yet)")))
+        )
+    if redacted:
+        blocks.append(
+            Context(line("A restricted crisis: contact details are blanked out; the lead's export has them."))
         )
     blocks.append(Context(line("Times are UTC. The Markdown and JSON files of the report follow.")))
     return Message(summary=f"Post-incident report for {crisis.key}: {crisis.title}", blocks=tuple(blocks))

@@ -21,6 +21,8 @@ USUAL_SEVERITY = "default"
 MAX_DETAILS = 2000
 MAX_REPLY = 3000
 MAX_VALUE = 500
+MAX_UPDATE = 3000
+MAX_SUMMARY = 1000
 VARIABLE_PREFIX = "var_"
 
 
@@ -157,3 +159,28 @@ def review(number: int, *, offered: bool = False) -> Form:
     return Form(
         FormKind.REVIEW, "Post-incident review", "Save", fields, encode(CrisisRef(crisis=number)), offered=offered
     )
+
+
+def status_update(number: int, severity: str, summary_required: bool, detail: str = "") -> Form:
+    """Two audiences, two fields: the team's detail, and what executives and the company read."""
+    when = f" (required at {severity.upper()})" if summary_required else " (leave empty to keep it in the war room)"
+    fields = (
+        FormField(
+            "detail",
+            "Internal detail, for the war room",
+            FieldKind.LONG_TEXT,
+            True,
+            detail or None,
+            hint="What the team needs: what changed, what is being done, what is still unknown.",
+            max_length=MAX_UPDATE,
+        ),
+        FormField(
+            "summary",
+            "Stakeholder summary" + when,
+            FieldKind.LONG_TEXT,
+            summary_required,
+            hint="Two or three plain sentences for executives and the wider company.",
+            max_length=MAX_SUMMARY,
+        ),
+    )
+    return Form(FormKind.UPDATE, "Status update", "Post", fields, encode(CrisisRef(crisis=number)))

@@ -94,6 +94,12 @@ def summary_message(
     return Message(summary=f"{crisis.key} {state} after {duration(took)}: {crisis.title}", blocks=tuple(blocks))
 
 
+def restricted_resolved(crisis: Crisis) -> Message:
+    """What the announcements channel hears when a restricted crisis ends."""
+    text = f"The restricted crisis {crisis.key} was resolved."
+    return Message(summary=text, blocks=(Paragraph((line(Strong(text)),)),))
+
+
 def _reason(reason: str) -> str:
     return f": {cut(reason, MAX_LINE)}" if reason else ""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.core.messaging.message import Context, Line, Mention, Message, Paragraph, RoomLink, Strong, line
+from bot.core.messaging.message import Context, Form, Line, Mention, Message, Paragraph, RoomLink, Strong, line
 from bot.core.model.crisis import Crisis
 from bot.core.model.errors import CrisisError
 from bot.core.plan.model import Plan
@@ -94,3 +94,12 @@ SOMETHING_WENT_WRONG = CrisisError(
     "Something went wrong on my side and I could not finish that.",
     hint="Check with /crisis status; what was already done is kept.",
 )
+
+
+def with_form(message: Message, form: Form) -> Message:
+    return Message(summary=message.summary, blocks=message.blocks, mentions=message.mentions, form=form)
+
+
+def asking(form: Form, why: str | None = None) -> Message:
+    """The answer that asks first: the form, and a line for where none can open."""
+    return with_form(notice(why or f"{form.title}: fill in the form that opened."), form)

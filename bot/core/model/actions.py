@@ -39,6 +39,7 @@ class FormKind(StrEnum):
     DRAFT_PUBLISH = "draft_publish_form"
     DRAFT_CHANGES = "draft_changes_form"
     REVIEW = "crisis_review_form"
+    UPDATE = "crisis_update_form"
 
 
 MAX_ID = 2**63 - 1  # ids fit a 64-bit column: a 40-digit id is refused here, not by the database
@@ -100,6 +101,7 @@ FORM_PAYLOADS: dict[FormKind, type[Payload]] = {
     FormKind.DRAFT_PUBLISH: DraftRef,
     FormKind.DRAFT_CHANGES: DraftReview,
     FormKind.REVIEW: CrisisRef,
+    FormKind.UPDATE: CrisisRef,
 }
 
 P = TypeVar("P", bound=Payload)

@@ -107,13 +107,35 @@ class Access:
         if not self.is_lead(crisis, actor):
             raise PermissionDeniedError(f"Only the crisis lead {what}.", hint=hint)
 
+    def restricted(self, crisis: Crisis) -> bool:
+        scenario = self.plan.scenarios.get(crisis.scenario_id)
+        return scenario is not None and scenario.restricted
+
     def may_see(self, crisis: Crisis, actor: Actor) -> bool:
-        """A public war room's crisis is everyone's to see; a private one's follows the plan."""
+        """A public war room's crisis is everyone's to see; a private one's follows the plan; a
+        restricted one is its own people's, its lead's and the roles' the scenario names, whatever
+        the plan's general rule says."""
+        if self.restricted(crisis):
+            return self._restricted_viewer(crisis, actor)
         return not self.plan.war_room.private or self.allows(self.plan.rule(Permission.VIEW), crisis, actor)
+
+    def _restricted_viewer(self, crisis: Crisis, actor: Actor) -> bool:
+        pid = actor.person_id
+        if pid is None:
+            return False
+        if pid in crisis.people or self.is_lead(crisis, actor):
+            return True
+        roles = self.plan.scenarios[crisis.scenario_id].visible_to
+        return any(pid in role_people(self.plan, rid) for rid in roles)
+
+    def full_export(self, crisis: Crisis, actor: Actor) -> bool:
+        """A restricted crisis's export keeps people's contact details for its lead only."""
+        return not self.restricted(crisis) or self.is_lead(crisis, actor)
 
     def require_view(self, crisis: Crisis, actor: Actor) -> None:
         if not self.may_see(crisis, actor):
-            raise self.refusal(Permission.VIEW, self.plan.rule(Permission.VIEW), crisis, actor)
+            rule = Rule.MEMBERS if self.restricted(crisis) else self.plan.rule(Permission.VIEW)
+            raise self.refusal(Permission.VIEW, rule, crisis, actor)
 
     def declarable(self, actor: Actor, asked: str, usual: str) -> str:
         """The severity ``actor`` may declare at, asking ``asked`` (the scenario's ``usual`` when

@@ -9,6 +9,7 @@ shows up on a calm day rather than mid-crisis.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -75,6 +76,38 @@ class Scenario(Strict):
     playbook: str = Field(min_length=1)
     default_severity: str
     extra_roles: list[Id] = Field(default_factory=list)
+    # HR, legal, an executive: its war room is always private, the announcement names no
+    # details, and only its own people, its lead and ``visible_to`` roles see it anywhere
+    restricted: bool = False
+    visible_to: list[Id] = Field(default_factory=list)
+
+
+class UpdateField(StrEnum):
+    """Facts a status update can show beside its text."""
+
+    TITLE = "title"
+    SEVERITY = "severity"
+    STATUS = "status"
+    LEAD = "lead"
+    NEXT_UPDATE = "next_update"
+    WAR_ROOM = "war_room"
+    AUTHOR = "author"
+
+
+class UpdateSettings(Strict):
+    """Two audiences for status updates: the war room gets the internal detail, stakeholders
+    (executives, the wider company) a short plain summary in their own channel."""
+
+    # where stakeholders read updates; none: the announcements channel
+    stakeholder_channel: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,80}$")
+    # severities at which every update must carry a stakeholder summary
+    summary_required_at: list[str] = Field(default_factory=list)
+    stakeholder_fields: list[UpdateField] = Field(
+        default_factory=lambda: [UpdateField.SEVERITY, UpdateField.LEAD, UpdateField.NEXT_UPDATE]
+    )
+    war_room_fields: list[UpdateField] = Field(
+        default_factory=lambda: [UpdateField.SEVERITY, UpdateField.NEXT_UPDATE, UpdateField.AUTHOR]
+    )
 
 
 class WarRoomSettings(Strict):
@@ -90,6 +123,7 @@ class Plan(Strict):
     lead_role: Id
     announcements_channel: str = Field(default="crisis-announcements", pattern=r"^[a-z0-9_-]{1,80}$")
     war_room: WarRoomSettings = WarRoomSettings()
+    updates: UpdateSettings = UpdateSettings()
     people: dict[Id, Person] = Field(min_length=1)
     groups: dict[Id, Group] = Field(default_factory=dict)
     roles: dict[Id, Role] = Field(min_length=1)

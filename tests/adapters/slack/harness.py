@@ -24,6 +24,7 @@ from tests.fakes import FakeSlack
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-valid"
 ANNOUNCE = "crisis-announcements"
+STAKEHOLDERS = "crisis-stakeholders"
 EMAIL_ONLY_ID = "U0EMAILONLY"
 
 
@@ -33,6 +34,7 @@ def seed_workspace(fake: FakeSlack, loaded: LoadedPlan) -> None:
         uid = person.slack_id or f"{EMAIL_ONLY_ID}{pid.upper()}"[:20]
         fake.add_user(uid, pid, email=person.email, real_name=person.name)
     fake.add_channel(ANNOUNCE, members=[fake.bot_user_id])
+    fake.add_channel(STAKEHOLDERS)  # public, the bot not in it yet: it joins before posting
     fake.add_channel("general", members=[fake.bot_user_id])
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.model.actions import DraftRef
 from bot.core.model.clock import ManualClock
 from tests.adapters.slack.conftest import SlackRig
-from tests.adapters.slack.harness import expect, texts
+from tests.adapters.slack.harness import expect, filled, texts
 
 GOLDEN = Path(__file__).parent / "golden" / "full_crisis.md"
 AMELIE, SOFIA, MARCUS, JORDAN = "U01AMELIE0", "U01SOFIA00", "U01MARCUS0", "U01JORDAN0"
@@ -25,6 +25,10 @@ FACTS = 'customer_handle=@jane what_went_wrong="a cracked shade" next_update=17:
 async def said(rig: SlackRig, url: str) -> str:
     expect(lambda: rig.fake.responses(url))
     return texts(rig.fake.responses(url))
+
+
+def channel_named(rig: SlackRig, name: str) -> str:
+    return str(next(c["id"] for c in rig.fake.channels.values() if c["name"] == name))
 
 
 def button_values(message: dict[str, Any], action_id: str) -> list[str]:
@@ -91,10 +95,19 @@ async def test_a_whole_crisis_in_slack(rig: SlackRig, clock: ManualClock) -> Non
     await rig.core.cases.drafts.publish(draft_id, rig.base_actor(SOFIA), "https://x.example/maisonlumen/status/1")
 
     clock.advance(minutes=5)
-    _, _, update_url = await rig.slack.command(
-        "update Replacements ship today; mentions slowing", user=AMELIE, channel=room_id
+    # at SEV2 stakeholders get a summary with every update: the form opens, with the detail typed
+    await rig.slack.command("update Replacements ship today; mentions slowing", user=AMELIE, channel=room_id)
+    form = expect(lambda: rig.fake.calls("views.open"))[-1].args["view"]
+    assert form["callback_id"] == "crisis_update_form"
+    summary_text = "Every affected customer gets a new lamp this week."
+    filled_in = filled(form, summary=summary_text)
+    await rig.slack.submit_view({**form, "id": "VUPDATE", "state": filled_in}, user=AMELIE)
+    stakeholders = expect(lambda: rig.fake.messages.get(channel_named(rig, "crisis-stakeholders")))
+    assert summary_text in json.dumps(stakeholders[-1])
+    assert "mentions slowing" not in json.dumps(stakeholders), "the internal detail stays in the war room"
+    assert any(
+        summary_text in json.dumps(m) and "mentions slowing" in json.dumps(m) for m in rig.fake.messages[room_id]
     )
-    assert "Update posted" in await said(rig, update_url)
 
     clock.advance(minutes=25)
     _, _, resolve_url = await rig.slack.command(
