@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 if not __package__:  # run as a script (python bench/slack_start.py): make the repo importable
@@ -29,6 +29,7 @@ if not __package__:  # run as a script (python bench/slack_start.py): make the r
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import make_url
 
 from bot import container
 from bot.adapters.slack.app import COMMAND
@@ -38,6 +39,7 @@ from bot.datafiles.plan import load_plan
 from bot.storage import migrate
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace, sign
 from tests.fakes import Call, FakeSlack
+from tests.storage.fixtures import PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
@@ -62,10 +64,9 @@ async def ack_only(ack: AsyncAck) -> None:
     await ack()
 
 
-async def serve(base_url: str) -> None:
+async def serve(base_url: str, pg_url: str | None) -> None:
     """Both apps on free ports, composed as ``crisisbot serve`` does; prints the ports, serves until stdin closes."""
-    with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp:
-        db_url = f"sqlite:///{tmp}/bench.db"
+    with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp, database(tmp, pg_url) as db_url:
         migrate.upgrade(db_url)
         settings = Settings.model_validate(  # these values only: no environment, no .env
             {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": base_url}
@@ -91,10 +92,23 @@ async def serve(base_url: str) -> None:
                 await chat.aclose()
 
 
+@contextmanager
+def database(tmp: str, pg_url: str | None) -> Iterator[str]:
+    """A temporary SQLite file, or a throwaway database on the PostgreSQL server at ``pg_url``."""
+    if pg_url is None:
+        yield f"sqlite:///{tmp}/bench.db"
+        return
+    server = PgServer(make_url(pg_url))
+    try:
+        yield server.create_database()
+    finally:
+        server.drop_all()
+
+
 @asynccontextmanager
-async def bot_process(base_url: str) -> AsyncIterator[tuple[str, str]]:
+async def bot_process(base_url: str, pg_url: str | None) -> AsyncIterator[tuple[str, str]]:
     """The bot process; yields the events URLs of (crisisbot, bare Bolt)."""
-    proc = await child("--serve", base_url)
+    proc = await child("--serve", base_url, *(("--pg-url", pg_url) if pg_url else ()))
     assert proc.stdin is not None
     assert proc.stdout is not None
     try:
@@ -277,10 +291,11 @@ async def bench_declares(fake: FakeSlack, bot: SlackClientSim, args: argparse.Na
 async def main(args: argparse.Namespace) -> None:
     async with FakeSlack(valid_tokens=(BOT_TOKEN,), latency=args.latency) as fake, aiohttp.ClientSession() as session:
         seed_workspace(fake, load_plan(PLAN_PATH))
-        print(f"crisisbot Slack benchmark: Web API latency {args.latency * 1000:.0f} ms per call")
-        async with bot_process(fake.base_url) as (bot_url, bare_url):
+        where = f"PostgreSQL ({args.pg_url})" if args.pg_url else "SQLite"
+        print(f"crisisbot Slack benchmark: Web API latency {args.latency * 1000:.0f} ms per call, {where}")
+        async with bot_process(fake.base_url, args.pg_url) as (bot_url, bare_url):
             await bench_acks(fake, SlackClientSim(bot_url, fake, session), bare_url, args)
-        async with bot_process(fake.base_url) as (bot_url, _):  # a fresh bot: nothing left of the burst
+        async with bot_process(fake.base_url, args.pg_url) as (bot_url, _):  # fresh: nothing left of the burst
             await bench_declares(fake, SlackClientSim(bot_url, fake, session), args)
 
 
@@ -290,11 +305,14 @@ def cli(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--commands", type=int, default=200, help="slash commands for the ack benchmark")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight in the ack benchmark")
     parser.add_argument("--declares", type=int, default=20, help="sequential declares to time")
+    parser.add_argument(
+        "--pg-url", help="run the bot on a throwaway database of this PostgreSQL server (default: a SQLite file)"
+    )
     parser.add_argument("--serve", metavar="BASE_URL", help=argparse.SUPPRESS)  # the bot process
     parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)  # the sender process
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(serve(args.serve))
+        asyncio.run(serve(args.serve, args.pg_url))
     elif args.send:
         asyncio.run(send(args.send, json.loads(sys.stdin.read()), args.concurrency))
     else:
