@@ -297,6 +297,32 @@ def report(
     _run(run())
 
 
+drill_app = typer.Typer(help="Drills: a made-up crisis to rehearse (the scripts are in playbooks/drills/).")
+app.add_typer(drill_app, name="drill")
+
+
+@drill_app.command("run")
+def drill_run(
+    script: Annotated[str, typer.Argument(help="The script: its file name in playbooks/drills/, without .yaml.")],
+    speed: Annotated[float, typer.Option("--speed", min=1, max=600, help="How much faster than real time.")] = 60,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Jump from one inject to the next instead of waiting for it.")
+    ] = False,
+) -> None:
+    """Play a drill through with nobody answering, on a throwaway database: every inject as the
+    team will see it, and the scorecard of a team that stays silent."""
+    from bot.adapters.console.drill import run_drill
+
+    settings = _settings()
+    loaded = _plan(settings)
+    if script not in loaded.drills:
+        names = ", ".join(sorted(loaded.drills)) or "none (add one in playbooks/drills/)"
+        err().print(Text(f"There is no drill script {script!r}. Scripts: {names}", style="red"))
+        raise typer.Exit(2)
+    renderer, _ = container.frameworks_from(settings)
+    _run(run_drill(loaded, renderer, script, speed, not no_wait, out()))
+
+
 def _crisis_number(text: str, parse: Callable[[str], int]) -> int:
     try:
         return parse(text)

@@ -26,6 +26,8 @@ from bot.core.crisis.resolve import Resolver
 from bot.core.crisis.timeline import Timeline
 from bot.core.crisis.updates import Updates
 from bot.core.drafts.service import DraftService
+from bot.core.drills.service import Drills
+from bot.core.drills.wrapup import DrillWrapUp
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
 from bot.core.model.clock import SystemClock
@@ -39,6 +41,7 @@ from bot.datafiles.yaml import DataIssue
 from bot.frameworks import load_library
 from bot.scheduler.loop import Scheduler
 from bot.storage.drafts import SqlDraftRepository
+from bot.storage.drills import SqlDrillRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.events import SqlProcessedEvents
 from bot.storage.pages import SqlPageRepository
@@ -68,6 +71,7 @@ class Storage:
     drafts: SqlDraftRepository
     pages: SqlPageRepository
     events: SqlProcessedEvents
+    drills: SqlDrillRepository
     engine: AsyncEngine  # for the readiness probe
 
     @classmethod
@@ -77,6 +81,7 @@ class Storage:
             SqlDraftRepository(engine),
             SqlPageRepository(engine),
             SqlProcessedEvents(engine),
+            SqlDrillRepository(engine),
             engine,
         )
 
@@ -150,19 +155,28 @@ def build_core(
     broadcast = Broadcast(ctx)
     paging = PagingService(ctx, store.pages, holder)
     updates = Updates(ctx, broadcast)
+    declarer = Declarer(ctx, paging, holder)
+    resolver = Resolver(ctx, store.drafts, broadcast, paging, DrillWrapUp(ctx, store.drills, store.drafts))
+    drills = Drills(ctx, store.drills, declarer, resolver, holder)
     cases = UseCases(
         lookup=Lookup(store.crises),
         timeline=timeline,
-        declarer=Declarer(ctx, paging, holder),
+        declarer=declarer,
         updates=updates,
         paging=paging,
         severity=SeverityService(ctx, broadcast, paging),
         drafts=DraftService(ctx, store.drafts, renderer),
-        resolver=Resolver(ctx, store.drafts, broadcast, paging),
+        resolver=resolver,
+        drills=drills,
         access=access,
     )
     service = CrisisService(loaded, store.crises, chat, clock, cases)
-    chores = {"overdue update reminders": updates.remind_overdue, "unfinished declarations": service.resume_unfinished}
+    chores = {
+        "overdue update reminders": updates.remind_overdue,
+        "unfinished declarations": service.resume_unfinished,
+        "drill injects not scheduled": drills.ensure_scheduled,
+        "drill injects": drills.fire_due,
+    }
     scheduler = Scheduler(paging, store.pages, clock, holder, chores)
     return Core(service, scheduler, cases, store, chat, clock, holder)
 

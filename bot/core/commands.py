@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from bot.core.drafts.frameworks import GENERIC, LANGUAGES, STAGES
+from bot.core.drills.commands import USAGE as DRILL_USAGE
+from bot.core.drills.commands import DrillCommand, DrillControlCommand, parse_drill
 from bot.core.model.errors import UsageError
 from bot.core.plan.model import Plan
 
@@ -121,6 +123,8 @@ Command = (
     | NoteCommand
     | ExportCommand
     | ReviewCommand
+    | DrillCommand
+    | DrillControlCommand
 )
 
 USAGE = {
@@ -137,6 +141,7 @@ USAGE = {
     "update": "/crisis update <what changed>",
     "export": "/crisis export [CRISIS-0007]",
     "review": "/crisis review [CRISIS-0007]",
+    "drill": DRILL_USAGE,
     "help": "/crisis help [command]",
 }
 LIST_FILTERS = ("active", "resolved", "all")
@@ -150,6 +155,8 @@ def parse(text: str, plan: Plan) -> Command:
     rest = text.strip()[len(words[0]) :].strip()
     if verb == "start":
         return _parse_start(args, plan)
+    if verb == "drill":
+        return parse_drill(args, rest, plan, lambda word: _severity(word, plan, "drill"))
     if verb == "status":
         return StatusCommand(_crisis_ref(args[0], verb) if args else None) if len(args) <= 1 else _too_many(verb)
     if verb == "list":

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.crisis.timeline import Timeline
+from bot.core.drills.labels import DrillChat
+from bot.core.model.crisis import Crisis
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
@@ -34,3 +36,7 @@ class UseCase:
         self.clock = ctx.clock
         self.timeline = ctx.timeline
         self.access = ctx.access
+
+    def chat_for(self, crisis: Crisis) -> ChatPort:
+        """The chat to use for ``crisis``: for a drill, one that labels every message DRILL."""
+        return DrillChat(self.chat) if crisis.drill is not None else self.chat

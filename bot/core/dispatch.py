@@ -24,9 +24,12 @@ from bot.core.commands import (
     SeverityChangeCommand,
     StartCommand,
     StatusCommand,
+    parse,
 )
 from bot.core.crisis.declare import Progress
 from bot.core.drafts.frameworks import MissingVariablesError
+from bot.core.drills.commands import DrillCommand, DrillControlCommand
+from bot.core.drills.labels import DrillChat
 from bot.core.messaging import crisis as views
 from bot.core.messaging import export as export_views
 from bot.core.messaging import forms
@@ -87,6 +90,14 @@ class Dispatcher:
                 return with_form(reply, forms.declare(self.plan, scenario, cmd.severity_id))
             case StartCommand():
                 return views.started_reply(self.plan, await self._cases.declarer.declare(cmd, actor, progress))
+            case DrillCommand(ask=True):
+                if not self._cases.drills.loaded.drills:
+                    return await cases.drills.start(DrillCommand(), actor, progress)
+                return asking(forms.drill(self._cases.drills.loaded.drills))
+            case DrillCommand():
+                return await cases.drills.start(cmd, actor, progress)
+            case DrillControlCommand():
+                return await cases.drills.control(cmd, await self.find(None, here), actor)
             case StatusCommand(number=number):
                 crisis = await self.find(number, here)
                 cases.access.require_view(crisis, actor)
@@ -164,7 +175,8 @@ class Dispatcher:
         if crisis.room is None:
             return report
         room, thread = crisis.room.id, crisis.kickoff_message_id
-        await self._chat.post(room, report, thread_id=thread)
+        chat = DrillChat(self._chat) if crisis.drill else self._chat
+        await chat.post(room, report, thread_id=thread)
         markdown = export.render(*args, "md", review)
         files = [
             Attachment(filename=f"{crisis.key}.md", title=f"{crisis.key} report (Markdown)", content=markdown),
@@ -175,9 +187,9 @@ class Dispatcher:
             ),
         ]
         try:
-            await self._chat.upload(room, files, thread_id=thread)
+            await chat.upload(room, files, thread_id=thread)
         except ChatPlatformError as exc:
-            await self._chat.post(room, export_views.as_text(crisis, markdown, str(exc)), thread_id=thread)
+            await chat.post(room, export_views.as_text(crisis, markdown, str(exc)), thread_id=thread)
         return notice(f"The {crisis.key} report is in the war room thread (also: crisisbot export {crisis.key}).")
 
     async def press(self, action_id: str, value: str, actor: Actor) -> Message:
@@ -241,6 +253,11 @@ class Dispatcher:
             case FormKind.REVIEW, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)
                 return await self._cases.updates.save_review(crisis, actor, values)
+            case FormKind.DRILL, _:
+                script, speed = values.get("script") or None, (values.get("speed") or "1").strip()
+                typed = parse(f"drill --speed {speed}" + (f" --script {script}" if script else ""), self.plan)
+                assert isinstance(typed, DrillCommand), "a drill form reads as a drill command"
+                return await self._cases.drills.start(typed, actor, progress)
             case FormKind.UPDATE, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)
                 detail, summary = values.get("detail") or "", values.get("summary")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
@@ -23,6 +23,7 @@ from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Room, StepKey, StepStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
+from bot.core.model.injects import InjectStatus, ScheduledInject
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.core.plan.model import Person
 
@@ -200,6 +201,28 @@ class DraftRepository(Protocol):
     async def save_draft(self, draft: Draft, expected: Collection[DraftStatus]) -> bool:
         """Save if the stored status is still one of ``expected``: of two clicks, one wins."""
         ...
+
+
+class DrillRepository(Protocol):
+    """A drill's scripted injects as durable timers, claimed like pages: each fires once."""
+
+    async def schedule(self, crisis_number: int, due: Sequence[datetime]) -> None:
+        """One timer per inject, in script order; scheduling again adds only what is missing."""
+        ...
+
+    async def injects_of(self, crisis_number: int) -> list[ScheduledInject]: ...
+
+    async def claim_due(
+        self, now: datetime, holder: str, lease: timedelta, limit: int = 20
+    ) -> list[ScheduledInject]: ...
+
+    async def finish(self, inject_id: int, status: InjectStatus, at: datetime, holder: str) -> bool: ...
+
+    async def release(self, inject_id: int, holder: str) -> None: ...
+
+    async def delay_pending(self, crisis_number: int, by: timedelta) -> None: ...
+
+    async def cancel_pending(self, crisis_number: int) -> int: ...
 
 
 class PageRepository(Protocol):

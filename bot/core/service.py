@@ -31,6 +31,7 @@ from bot.core.commands import (
 )
 from bot.core.crisis.declare import Progress
 from bot.core.dispatch import Dispatcher
+from bot.core.drills.commands import DrillCommand
 from bot.core.messaging import crisis as views
 from bot.core.messaging import forms
 from bot.core.messaging.message import Message
@@ -46,7 +47,7 @@ from bot.core.usecases import UseCases
 log = logging.getLogger(__name__)
 Listener = Callable[[], Awaitable[None]]
 DECLARING = "Declaring a crisis: creating the war room and paging owners..."
-CHANGES = (StartCommand, ResolveCommand, SeverityChangeCommand, LeadCommand, NoteCommand)
+CHANGES = (StartCommand, ResolveCommand, SeverityChangeCommand, LeadCommand, NoteCommand, DrillCommand)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class CrisisService:
             return Instant(error(exc), final=True)
         if isinstance(command, StartCommand) and command.title is not None:
             return Instant(progress(DECLARING), final=False)
+        if isinstance(command, DrillCommand) and not command.ask:
+            return Instant(progress("Starting a drill..."), final=False)
         return None
 
     async def accept(self, inv: Invocation, reply_to: str) -> Instant | None:
@@ -105,9 +108,13 @@ class CrisisService:
         if instant is None or instant.final:
             return instant
         command = parse(inv.text, self.plan)
-        assert isinstance(command, StartCommand), "only a declaration answers at once without being final"
 
         async def reserve() -> Instant:
+            if isinstance(command, DrillCommand):
+                crisis = await self._cases.drills.reserve(command, inv.actor, reply_to=reply_to)
+                note = progress(f"Starting drill {crisis.key}: creating the war room and paging the drill's people...")
+                return Instant(note, final=False, crisis=crisis.number)
+            assert isinstance(command, StartCommand), "only a declaration answers at once without being final"
             crisis = await self._cases.declarer.reserve(command, inv.actor, reply_to=reply_to)
             note = progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
             return Instant(note, final=False, crisis=crisis.number)

@@ -10,6 +10,7 @@ from bot.core.crisis.resolve import Resolver
 from bot.core.crisis.timeline import Timeline
 from bot.core.crisis.updates import Updates
 from bot.core.drafts.service import DraftService
+from bot.core.drills.service import Drills
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
 from bot.core.plan.access import Access
@@ -27,4 +28,5 @@ class UseCases:
     severity: SeverityService
     drafts: DraftService
     resolver: Resolver
+    drills: Drills
     access: Access

@@ -34,6 +34,8 @@ def crisis_values(crisis: NewCrisis, fields: Collection[str] | None = None) -> d
         chosen = {k: v for k, v in chosen.items() if k in fields}
     if fields is None or "room" in fields:
         chosen["room_id"] = crisis.room.id if crisis.room else None
+    if "drill" in chosen:  # times inside a JSON column: ISO text, read back as datetimes
+        chosen["drill"] = crisis.drill.model_dump(mode="json") if crisis.drill else None
     return chosen
 
 

@@ -113,6 +113,7 @@ class CrisisRow(SQLModel, table=True):
     # replica resumes unfinished steps only once the lease has expired
     lease_owner: str | None = None
     lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    drill: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 class CrisisStepRow(SQLModel, table=True):
@@ -213,6 +214,26 @@ class PageRow(SQLModel, table=True):
     key: str | None = None
     delivered: int = -1
     posted: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+
+
+class DrillInjectRow(SQLModel, table=True):
+    """A scripted inject of a drill: a durable timer (``due_at`` + lease) fired once by whichever
+    replica claims it, or skipped when its condition on the team's actions says so."""
+
+    __tablename__ = "drill_inject"
+    __table_args__ = (
+        Index("ix_drill_inject_due", "status", "due_at"),
+        Index("uq_drill_inject_crisis_position", "crisis_id", "position", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    crisis_id: int = Field(sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), nullable=False))
+    position: int  # the inject's index in its script
+    due_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    status: str  # pending, fired, skipped, cancelled
+    fired_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class ProcessedEventRow(SQLModel, table=True):

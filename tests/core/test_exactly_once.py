@@ -185,7 +185,7 @@ async def test_a_tick_never_resumes_a_declaration_that_runs_or_that_finished_mea
     stale = StaleUnfinished(store.crises)
     ticking = build_core(
         loaded_plan,
-        Storage(stale, store.drafts, store.pages, store.events, store.engine),
+        Storage(stale, store.drafts, store.pages, store.events, store.drills, store.engine),
         ConsoleChat(ws),
         renderer,
         clock,

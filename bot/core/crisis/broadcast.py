@@ -32,11 +32,14 @@ class Broadcast(UseCase):
         passed: the callers give a message without details, or none."""
         if self.access.restricted(crisis) and shared is message:
             shared = None
+        if crisis.drill is not None:  # the real announcements stay real: drills go where the plan says
+            channel = self.plan.drills.announcements_channel
+            shared = shared if channel else None
         posts = []
         if shared is not None:
-            posts.append(self.chat.announce(channel or self.plan.announcements_channel, shared))
+            posts.append(self.chat_for(crisis).announce(channel or self.plan.announcements_channel, shared))
         if crisis.room is not None:
-            posts.append(self.chat.post(crisis.room.id, message))
+            posts.append(self.chat_for(crisis).post(crisis.room.id, message))
         failures = []
         for outcome in await asyncio.gather(*posts, return_exceptions=True):
             if isinstance(outcome, ChatPlatformError):

@@ -29,6 +29,7 @@ from bot.core.escalation.paging import PagingService
 from bot.core.messaging.message import Message
 from bot.core.messaging.text import progress as progress_note
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Step, StepKey, StepStatus
+from bot.core.model.drill import DrillInfo
 from bot.core.model.errors import (
     AlreadyDeclaredError,
     ConflictError,
@@ -73,9 +74,10 @@ class Declarer(UseCase):
         actor: Actor,
         progress: Progress | None = None,
         request_key: str | None = None,
+        drill: DrillInfo | None = None,
     ) -> Crisis:
         """Reserve the crisis and run its steps (for callers that wait for the outcome)."""
-        crisis = await self.reserve(cmd, actor, request_key)
+        crisis = await self.reserve(cmd, actor, request_key, drill=drill)
         if progress is None:
             return await self.run(crisis)
         note = progress_note(f"Declaring {crisis.key}: creating the war room and paging the owners...")
@@ -83,7 +85,13 @@ class Declarer(UseCase):
         return declared
 
     async def reserve(
-        self, cmd: StartCommand, actor: Actor, request_key: str | None = None, reply_to: str | None = None
+        self,
+        cmd: StartCommand,
+        actor: Actor,
+        request_key: str | None = None,
+        reply_to: str | None = None,
+        *,
+        drill: DrillInfo | None = None,
     ) -> Crisis:
         """Store the declaration, steps pending, under this process's lease: from here on it is
         never lost. ``request_key`` names the request on its platform (a Slack view id) so a
@@ -114,14 +122,16 @@ class Declarer(UseCase):
             room_name="",
             lead_person_id=roster.lead_person_id,
             assignments=roster.assignments,
-            next_update_due=next_update_due(self.plan, severity_id, now),
+            next_update_due=next_update_due(self.plan, severity_id, now, drill.speed if drill else 1.0),
+            drill=drill,
             reply_to=reply_to,
             asked_severity=asked if asked != severity_id else None,
             steps=[Step(key=k, label=label, updated_at=now) for k, label in steps],
         )
 
         def declared(crisis: Crisis) -> TimelineEvent:
-            text = f"{actor.name} declared {crisis.key} ({severity_id.upper()}, {scenario.name}): {crisis.title}"
+            what = "a DRILL, " if drill is not None else ""
+            text = f"{actor.name} declared {crisis.key} ({what}{severity_id.upper()}, {scenario.name}): {crisis.title}"
             return TimelineEvent(
                 at=now,
                 kind=EventKind.DECLARED,
@@ -156,7 +166,9 @@ class Declarer(UseCase):
         # (audit logs, admin lists, invitations) that its members do not choose
         restricted = self.plan.scenarios[draft.scenario_id].restricted
         title = "restricted" if restricted else draft.title
-        base = rooms.base_name(self.plan.war_room.prefix, draft.declared_at, title, limit)
+        # a drill's room says so in its very name: nobody joins it thinking it is real
+        prefix = "drill" if draft.drill is not None else self.plan.war_room.prefix
+        base = rooms.base_name(prefix, draft.declared_at, title, limit)
         until = self.clock.now() + LEASE
         for name in rooms.candidates(base, limit):
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.commands import ResolveCommand
 from bot.core.context import Context, UseCase
 from bot.core.crisis.broadcast import Broadcast
+from bot.core.drills.wrapup import DrillWrapUp
 from bot.core.escalation.paging import PagingService
 from bot.core.messaging.reports import restricted_resolved, summary_message
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus
@@ -15,14 +16,23 @@ from bot.core.ports import DraftRepository
 
 
 class Resolver(UseCase):
-    def __init__(self, ctx: Context, drafts: DraftRepository, broadcast: Broadcast, paging: PagingService) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        drafts: DraftRepository,
+        broadcast: Broadcast,
+        paging: PagingService,
+        drills: DrillWrapUp,
+    ) -> None:
         super().__init__(ctx)
         self.drafts = drafts
         self.broadcast = broadcast
         self.paging = paging
+        self.drills = drills
 
-    async def resolve(self, crisis: Crisis, cmd: ResolveCommand, actor: Actor) -> Crisis:
-        if crisis.status is CrisisStatus.ACTIVE:
+    async def resolve(self, crisis: Crisis, cmd: ResolveCommand, actor: Actor, *, checked: bool = False) -> Crisis:
+        """``checked``: the caller has decided the actor may (a drill's facilitator ending it)."""
+        if crisis.status is CrisisStatus.ACTIVE and not checked:
             self.access.require(Permission.RESOLVE, crisis, actor)
         now = self.clock.now()
         summary = cmd.summary or None
@@ -40,4 +50,5 @@ class Resolver(UseCase):
         await self.broadcast.send(
             crisis, closing, restricted_resolved(crisis) if self.access.restricted(crisis) else closing
         )
+        await self.drills.end(crisis)  # a drill's scorecard follows its summary
         return crisis

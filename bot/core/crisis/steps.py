@@ -56,7 +56,7 @@ class DeclarationSteps(UseCase):
                     continue
                 crisis.room_name = name
             try:
-                crisis.room = await self.chat.create_room(
+                crisis.room = await self.chat_for(crisis).create_room(
                     name,
                     private=self.plan.war_room.private or self.access.restricted(crisis),
                     topic=f"{crisis.key} · {crisis.severity_id.upper()} · {crisis.title}",
@@ -96,7 +96,7 @@ class DeclarationSteps(UseCase):
         message = views.kickoff(self.plan, crisis, self.loaded.playbooks[crisis.scenario_id])
         posted = await self.chat.find_posted(crisis.room.id, key) if adopt else None
         if posted is None:
-            posted = await self.chat.post(crisis.room.id, message, key=key)
+            posted = await self.chat_for(crisis).post(crisis.room.id, message, key=key)
         crisis.kickoff_message_id = posted.message_id
         await self.crises.update(crisis, {"kickoff_message_id"})
         paged = ", ".join(m.name for m in message.mentions)
@@ -119,6 +119,10 @@ class DeclarationSteps(UseCase):
 
     async def announce(self, crisis: Crisis, adopt: bool) -> str:
         channel = self.plan.announcements_channel
+        if crisis.drill is not None:
+            if self.plan.drills.announcements_channel is None:
+                return "none for a drill (the plan names no drill channel)"
+            channel = self.plan.drills.announcements_channel
         key = f"{crisis.key}:announce"
         if not (adopt and await self.chat.find_posted(channel, key)):
             message = (
@@ -126,7 +130,7 @@ class DeclarationSteps(UseCase):
                 if self.access.restricted(crisis)
                 else views.announcement(self.plan, crisis)
             )
-            await self.chat.announce(channel, message, key=key)
+            await self.chat_for(crisis).announce(channel, message, key=key)
         await self.timeline.record(crisis.number, EventKind.ANNOUNCED, f"Announced in #{channel}", key="announced")
         return f"#{channel}"
 
@@ -135,5 +139,5 @@ class DeclarationSteps(UseCase):
         keeps no searchable copy of such an answer, so after a crash it may be sent twice: twice
         the good news is better than none."""
         if crisis.reply_to is not None:
-            await self.chat.reply(crisis.reply_to, views.started_reply(self.plan, crisis))
+            await self.chat_for(crisis).reply(crisis.reply_to, views.started_reply(self.plan, crisis))
         return "told the declarer"

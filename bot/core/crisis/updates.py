@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 MAX_NOTE = 3000
 
 
-def next_update_due(plan: Plan, severity_id: str, now: datetime) -> datetime | None:
+def next_update_due(plan: Plan, severity_id: str, now: datetime, speed: float = 1.0) -> datetime | None:
+    """``speed``: a drill's clock runs that many times faster, its cadence with it."""
     every = plan.severities[severity_id].update_every_minutes
-    return now + timedelta(minutes=every) if every else None
+    return now + timedelta(minutes=every) / speed if every else None
 
 
 class Updates(UseCase):
@@ -78,7 +79,7 @@ class Updates(UseCase):
             return asking(
                 form, f"{why}: fill in the form that opened (the war room's detail, the stakeholders' summary)."
             )
-        crisis.next_update_due = next_update_due(self.plan, crisis.severity_id, self.clock.now())
+        crisis.next_update_due = next_update_due(self.plan, crisis.severity_id, self.clock.now(), crisis.speed)
         await self.crises.update(crisis, {"next_update_due"})
         text = detail if summary is None else f"{detail}\nStakeholders were told: {summary}"
         await self.timeline.record(crisis.number, EventKind.STATUS_UPDATE, text, actor)
@@ -105,7 +106,7 @@ class Updates(UseCase):
             await self.timeline.record(crisis.number, EventKind.UPDATE_OVERDUE, f"Update was due at {due}")
             if crisis.room is not None:
                 try:
-                    await self.chat.post(crisis.room.id, messages.overdue(self.plan, crisis))
+                    await self.chat_for(crisis).post(crisis.room.id, messages.overdue(self.plan, crisis))
                 except ChatPlatformError as exc:
                     log.warning("could not remind %s: %s", crisis.key, exc.user_message)
             reminded += 1

@@ -137,7 +137,7 @@ class DraftService(UseCase):
         await self._event(draft, actor, EventKind.DRAFT_EDITED, f"{actor.name} edited draft #{draft.id}")
         if before is DraftStatus.IN_REVIEW and note:
             await self._settle_review(
-                draft, shown, f"outdated: {actor.name} changed the text; it needs a new submission"
+                crisis, draft, shown, f"outdated: {actor.name} changed the text; it needs a new submission"
             )
         return self.card(draft, crisis, note)
 
@@ -185,7 +185,7 @@ class DraftService(UseCase):
         )
         if crisis.room is not None:
             try:
-                draft.review_posted = await self.chat.post(
+                draft.review_posted = await self.chat_for(crisis).post(
                     crisis.room.id,
                     draft_views.review_request(self.plan, draft, role.name, reviewers, text_hash(draft.text)),
                     thread_id=crisis.kickoff_message_id,
@@ -246,7 +246,7 @@ class DraftService(UseCase):
             f"{actor.name} {verb} draft #{draft.id}{said}",
         )
         outcome = f"approved by {actor.name}" if approve else f"{actor.name} asked for changes"
-        await self._settle_review(draft, draft.text, f"✓ {outcome}" if approve else outcome)
+        await self._settle_review(crisis, draft, draft.text, f"✓ {outcome}" if approve else outcome)
         message = (
             draft_views.ready(draft, f"Approved by {actor.name}.")
             if approve
@@ -254,7 +254,7 @@ class DraftService(UseCase):
         )
         if crisis.room is None:
             return message
-        await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
+        await self.chat_for(crisis).post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
         return notice(f"Thanks: you {verb} draft #{draft.id}; the war room thread has it.")
 
     async def publish(self, draft_id: int, actor: Actor, url: str | None = None) -> Message:
@@ -293,7 +293,7 @@ class DraftService(UseCase):
         message = draft_views.published(draft)
         if crisis.room is None:
             return message
-        await self.chat.post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
+        await self.chat_for(crisis).post(crisis.room.id, message, thread_id=crisis.kickoff_message_id)
         return notice(f"Recorded: draft #{draft.id} is published. The timeline has it.")
 
     async def another_stage(self, draft_id: int, stage: str, actor: Actor) -> Message:
@@ -301,12 +301,12 @@ class DraftService(UseCase):
         cmd = DraftCommand(draft.scenario, stage, draft.lang, tuple(draft.values.items()))
         return await self.create(cmd, crisis, actor)
 
-    async def _settle_review(self, draft: Draft, shown: str, outcome: str) -> None:
+    async def _settle_review(self, crisis: Crisis, draft: Draft, shown: str, outcome: str) -> None:
         """Best effort: the decision is recorded and announced whatever happens to the old request."""
         if draft.review_posted is None:
             return
         try:
-            await self.chat.update(draft.review_posted, draft_views.reviewed(draft, shown, outcome))
+            await self.chat_for(crisis).update(draft.review_posted, draft_views.reviewed(draft, shown, outcome))
         except Exception:
             log.warning("could not update the review request of draft #%s", draft.id, exc_info=True)
 

@@ -62,7 +62,7 @@ class PagingService(UseCase):
                 chain=chain,
                 timeout_minutes=timeout,
                 created_at=now,
-                due_at=now + timedelta(minutes=timeout),
+                due_at=now + timedelta(minutes=timeout) / crisis.speed,  # a drill's clock runs faster
                 key=f"{occasion}:{role_id}",
             )
             pages.append(await self.pages.create_page(new, self.holder, now + PAGE_LEASE))
@@ -107,7 +107,7 @@ class PagingService(UseCase):
             return None
         try:
             found = await self.chat.find_posted(crisis.room.id, key) if adopt else None
-            return found or await self.chat.post(crisis.room.id, card, key=key)
+            return found or await self.chat_for(crisis).post(crisis.room.id, card, key=key)
         except ChatPlatformError as exc:
             log.warning("posting the page of %s failed: %s", crisis.key, exc.user_message)
             return None
@@ -124,7 +124,7 @@ class PagingService(UseCase):
             member = Member(person_id, person)
             try:
                 found = await self.chat.find_notified(member, key) if adopt else None
-                return found or await self.chat.notify(member, card, key=key)
+                return found or await self.chat_for(crisis).notify(member, card, key=key)
             except ChatPlatformError as exc:
                 why = exc.user_message
         text = f"Could not reach {name} directly: {why}"
@@ -132,11 +132,11 @@ class PagingService(UseCase):
             await self._say(crisis, messages.direct_message_failed(name, why))
         return None
 
-    async def _settle(self, page: Page, message: Message) -> None:
+    async def _settle(self, crisis: Crisis, page: Page, message: Message) -> None:
         """Replace the card and direct message of the page's position: no button stays live."""
         for posted in page.posted.values():
             try:
-                await self.chat.update(posted, message)
+                await self.chat_for(crisis).update(posted, message)
             except ChatPlatformError as exc:
                 log.info("could not update a page card: %s", exc.user_message)
 
@@ -161,16 +161,16 @@ class PagingService(UseCase):
             if not await self.pages.advance(page, holder):
                 return False
             if moved_on is not None:
-                await self._settle(page, moved_on)
+                await self._settle(crisis, page, moved_on)
             text = f"Nobody acknowledged the page for {self.plan.role_name(page.role_id)}"
             await self.timeline.record(crisis.number, EventKind.PAGE_EXHAUSTED, text, key=_key(page, "exhausted"))
             await self._say(crisis, messages.exhausted(self.plan, crisis, page))
             return True
-        page.due_at = self.clock.now() + timedelta(minutes=page.timeout_minutes)
+        page.due_at = self.clock.now() + timedelta(minutes=page.timeout_minutes) / crisis.speed
         if not await self.pages.advance(page, holder):
             return False
         if moved_on is not None:
-            await self._settle(page, moved_on)
+            await self._settle(crisis, page, moved_on)
         await self._record(crisis, page)
         await self._deliver(crisis, page, intro=messages.moving_up(self.plan, silent, page))
         return True
@@ -225,7 +225,7 @@ class PagingService(UseCase):
                 acked.append(page)
                 target = page.current or (page.chain[-1] if page.chain else None)
                 if target is not None:
-                    await self._settle(page, messages.answered(self.plan, crisis, page, target, actor, now))
+                    await self._settle(crisis, page, messages.answered(self.plan, crisis, page, target, actor, now))
         if not acked:
             return notice("Already acknowledged.")
         roles = ", ".join(self.plan.role_name(p.role_id) for p in acked)
@@ -248,7 +248,7 @@ class PagingService(UseCase):
             if await self.pages.close_page(page.id, PageStatus.CANCELLED, actor, self.clock.now()):
                 cancelled.append(self.plan.role_name(page.role_id))
                 if page.current is not None:
-                    await self._settle(page, messages.no_longer_needed(self.plan, crisis, page, page.current))
+                    await self._settle(crisis, page, messages.no_longer_needed(self.plan, crisis, page, page.current))
         return cancelled
 
     async def open_roles(self, crisis: Crisis) -> set[str]:
@@ -258,7 +258,7 @@ class PagingService(UseCase):
         if crisis.room is None:
             return
         try:
-            await self.chat.post(crisis.room.id, message)
+            await self.chat_for(crisis).post(crisis.room.id, message)
         except ChatPlatformError as exc:
             log.warning("could not post in the war room of %s: %s", crisis.key, exc.user_message)
 

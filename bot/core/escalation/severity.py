@@ -49,7 +49,9 @@ class SeverityService(UseCase):
         newly_paged = [a.role_id for a in roster.assignments if a.paged and a.role_id not in open_roles]
         now = self.clock.now()
         crisis.severity_id, crisis.assignments = target, merged
-        crisis.next_update_due = _next_due(next_update_due(self.plan, target, now), crisis.next_update_due, now)
+        crisis.next_update_due = _next_due(
+            next_update_due(self.plan, target, now, crisis.speed), crisis.next_update_due, now
+        )
         await self.crises.update(crisis, {"assignments", "next_update_due"})
         said = f": {cmd.reason}" if cmd.reason else ""
         verb = "escalated" if cmd.up else "de-escalated"
@@ -123,7 +125,7 @@ class SeverityService(UseCase):
             await self.paging.cancel_open(crisis, set(self.plan.roles) - {self.plan.lead_role}, actor)
         message = messages.lead_changed(name, crisis.key, text)
         if crisis.room is not None:
-            await self.chat.post(crisis.room.id, message)
+            await self.chat_for(crisis).post(crisis.room.id, message)
         return message
 
 

@@ -15,6 +15,7 @@ from bot.core.messaging.message import Choice, FieldKind, Form, FormField
 from bot.core.model.actions import CrisisRef, DraftRef, DraftReview, FormKind, NewDraftContext, NoPayload, encode
 from bot.core.model.drafts import Draft
 from bot.core.model.events import REVIEW_QUESTIONS
+from bot.core.plan.drills import DrillScript
 from bot.core.plan.model import Plan
 
 USUAL_SEVERITY = "default"
@@ -184,3 +185,26 @@ def status_update(number: int, severity: str, summary_required: bool, detail: st
         ),
     )
     return Form(FormKind.UPDATE, "Status update", "Post", fields, encode(CrisisRef(crisis=number)))
+
+
+def drill(scripts: Mapping[str, DrillScript]) -> Form:
+    """Which scripted drill to run, and how fast."""
+    choices = tuple(
+        Choice(sid, f"{s.title} ({s.scenario}, {s.severity.upper()}, {s.duration:g} min)"[:75])
+        for sid, s in sorted(scripts.items())
+    )
+    fields = (
+        FormField(
+            "script", "Which drill?", FieldKind.CHOICE, True, choices[0].value if choices else None, choices=choices
+        ),
+        FormField(
+            "speed",
+            "Speed",
+            FieldKind.TEXT,
+            False,
+            "1",
+            hint="1 runs in real time; 6 runs a 60-minute drill in 10 minutes (timeouts and injects alike).",
+            max_length=10,
+        ),
+    )
+    return Form(FormKind.DRILL, "Start a drill", "Start", fields, encode(NoPayload()))

@@ -40,6 +40,7 @@ class FormKind(StrEnum):
     DRAFT_CHANGES = "draft_changes_form"
     REVIEW = "crisis_review_form"
     UPDATE = "crisis_update_form"
+    DRILL = "crisis_drill_form"
 
 
 MAX_ID = 2**63 - 1  # ids fit a 64-bit column: a 40-digit id is refused here, not by the database
@@ -102,6 +103,7 @@ FORM_PAYLOADS: dict[FormKind, type[Payload]] = {
     FormKind.DRAFT_CHANGES: DraftReview,
     FormKind.REVIEW: CrisisRef,
     FormKind.UPDATE: CrisisRef,
+    FormKind.DRILL: NoPayload,
 }
 
 P = TypeVar("P", bound=Payload)

@@ -22,3 +22,10 @@ class ManualClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
+
+    def set(self, at: datetime) -> datetime:
+        """Move to ``at``, never back: time going backwards is not a case anything handles."""
+        if at < self._now:
+            raise ValueError(f"the clock is at {self._now:%H:%M:%S}; it cannot go back to {at:%H:%M:%S}")
+        self._now = at
+        return self._now

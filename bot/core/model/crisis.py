@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.core.model.drill import DrillInfo
+
 
 class CrisisStatus(StrEnum):
     ACTIVE = "active"
@@ -128,6 +130,13 @@ class NewCrisis(BaseModel):
     resolved_by: Actor | None = None
     resolution_summary: str | None = None
     steps: list[Step] = Field(default_factory=list)
+    # a made-up crisis run for practice (``/crisis drill``): its script and clock
+    drill: DrillInfo | None = None
+
+    @property
+    def speed(self) -> float:
+        """How much faster than the wall clock this crisis's timers run (a drill's speed)."""
+        return self.drill.speed if self.drill else 1.0
 
 
 class Crisis(NewCrisis):

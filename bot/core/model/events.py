@@ -45,6 +45,11 @@ class EventKind(StrEnum):
     DRAFT_PUBLISHED = "draft_published"
     RESOLVED = "resolved"
     REVIEW = "review"
+    DRILL_INJECT = "drill_inject"  # a scripted or live inject of a drill was played
+    DRILL_INJECT_SKIPPED = "drill_inject_skipped"  # its condition on the team's actions said no
+    DRILL_PAUSED = "drill_paused"
+    DRILL_RESUMED = "drill_resumed"
+    DRILL_ENDED = "drill_ended"
 
 
 SEVERITY_CHANGES = frozenset({EventKind.ESCALATED, EventKind.DEESCALATED})
@@ -108,6 +113,15 @@ REVIEW_QUESTIONS = {
 }
 
 
+class Injected(EventData):
+    """``position`` in the script (none for a facilitator's live inject); ``at``: its time on the
+    drill's clock, in minutes."""
+
+    position: int | None = None
+    at: float | None = None
+    what: str | None = None  # the inject itself, without what the timeline says around it
+
+
 class Reviewed(EventData):
     """The post-incident review's answers, one per question of ``REVIEW_QUESTIONS``."""
 
@@ -132,6 +146,8 @@ DATA_OF: dict[EventKind, type[EventData]] = {
     EventKind.DRAFT_CHANGES: DraftEvent,
     EventKind.DRAFT_PUBLISHED: Published,
     EventKind.REVIEW: Reviewed,
+    EventKind.DRILL_INJECT: Injected,
+    EventKind.DRILL_INJECT_SKIPPED: Injected,
 }
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.model.base import Strict
 from bot.core.model.permissions import DEFAULT_RULES, Permission, Rule
+from bot.core.plan.drills import DrillScript, DrillSettings
 from bot.core.plan.playbook import Playbook
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
@@ -124,6 +125,7 @@ class Plan(Strict):
     announcements_channel: str = Field(default="crisis-announcements", pattern=r"^[a-z0-9_-]{1,80}$")
     war_room: WarRoomSettings = WarRoomSettings()
     updates: UpdateSettings = UpdateSettings()
+    drills: DrillSettings = DrillSettings()
     people: dict[Id, Person] = Field(min_length=1)
     groups: dict[Id, Group] = Field(default_factory=dict)
     roles: dict[Id, Role] = Field(min_length=1)
@@ -185,4 +187,6 @@ class LoadedPlan(BaseModel):
 
     plan: Plan
     playbooks: dict[str, Playbook]
+    # drill scripts by id (their file name in playbooks/drills/, without .yaml)
+    drills: dict[str, DrillScript] = Field(default_factory=dict)
     path: Path
