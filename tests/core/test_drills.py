@@ -4,20 +4,21 @@ speed 6, so one real minute is six drill minutes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from bot.adapters.console.workspace import ConsoleWorkspace
+from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.container import Core
 from bot.core.model.clock import ManualClock
 from bot.core.model.crisis import Crisis, Invocation
 from bot.core.model.events import EventKind
 from bot.core.model.injects import InjectStatus
 from bot.core.plan.model import LoadedPlan
-from tests.conftest import person
+from tests.conftest import CoreFactory, person, workspace
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 async def start(core: Core, loaded_plan: LoadedPlan) -> Crisis:
@@ -41,6 +42,7 @@ async def say(core: Core, loaded_plan: LoadedPlan, who: str, text: str, room: st
     return reply.plain_text()
 
 
+@SQLITE
 async def test_every_message_of_a_drill_says_drill(core: Core, ws: ConsoleWorkspace, loaded_plan: LoadedPlan) -> None:
     crisis = await start(core, loaded_plan)
     assert crisis.room_name.startswith("drill-")
@@ -55,6 +57,7 @@ async def test_every_message_of_a_drill_says_drill(core: Core, ws: ConsoleWorksp
     assert set(ws.direct) <= set(crisis.people), "nobody outside the drill's people is paged"
 
 
+@SQLITE
 async def test_injects_follow_what_the_team_does(
     core: Core, ws: ConsoleWorkspace, loaded_plan: LoadedPlan, clock: ManualClock
 ) -> None:
@@ -85,6 +88,7 @@ async def test_injects_follow_what_the_team_does(
     assert sum(e.kind is EventKind.DRILL_INJECT for e in events) == 4, "minutes 1, 8, 18 and 22"
 
 
+@SQLITE
 async def test_a_paused_drill_plays_nothing_and_resumes_later(
     core: Core, ws: ConsoleWorkspace, loaded_plan: LoadedPlan, clock: ManualClock
 ) -> None:
@@ -101,12 +105,14 @@ async def test_a_paused_drill_plays_nothing_and_resumes_later(
     assert (await core.store.drills.injects_of(crisis.number))[0].status is InjectStatus.FIRED
 
 
+@SQLITE
 async def test_only_the_facilitator_or_a_lead_steers_it(core: Core, loaded_plan: LoadedPlan) -> None:
     crisis = await start(core, loaded_plan)
     refused = await say(core, loaded_plan, "jordan", "drill pause", crisis.room_name)
     assert "Only the facilitator (Amélie Laurent) or the crisis lead" in refused
 
 
+@SQLITE
 async def test_the_scorecard_is_exact(
     core: Core, ws: ConsoleWorkspace, loaded_plan: LoadedPlan, clock: ManualClock
 ) -> None:
@@ -138,3 +144,29 @@ async def test_the_scorecard_is_exact(
     assert "inject 7" in text
     pending = [i.status for i in await core.store.drills.injects_of(crisis.number)]
     assert InjectStatus.PENDING not in pending, "an ended drill plays nothing more"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_two_replicas_and_a_restart_play_each_inject_once(
+    make_core: CoreFactory, loaded_plan: LoadedPlan, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    first = make_core(ConsoleChat(ws), replica="replica-a")
+    reply = await first.service.handle(
+        Invocation(actor=person(loaded_plan, "amelie"), text="drill --script complaint --speed 6")
+    )
+    assert "started" in reply.plain_text()
+    crisis = await first.store.crises.get(1)
+    assert crisis is not None
+    assert crisis.drill is not None
+    second = make_core(ConsoleChat(ws), replica="replica-b")
+    restarted = make_core(ConsoleChat(ws), replica="replica-a")  # replica-a again, after a crash
+    for minute in (1, 8, 15, 18, 22, 30, 45, 60):
+        clock.set(crisis.drill.started_at + timedelta(minutes=minute) / 6)
+        await asyncio.gather(first.scheduler.tick(), second.scheduler.tick(), restarted.scheduler.tick())
+    events = await first.store.crises.timeline(crisis.number)
+    played = [e for e in events if e.kind in (EventKind.DRILL_INJECT, EventKind.DRILL_INJECT_SKIPPED)]
+    assert len(played) == 7, "every inject played or skipped, once"
+    cards = [p for p in ws.channels[crisis.room_name].posts if p.message.summary.startswith("DRILL: SIMULATED")]
+    assert len(cards) == sum(e.kind is EventKind.DRILL_INJECT for e in played)
+    assert len({p.key for p in cards}) == len(cards)

@@ -6,7 +6,6 @@ which key and what to type instead; these tests pin that down for the mistakes p
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -34,13 +33,6 @@ SCENARIOS = {"troll", "complaint", "employee", "product_failure", "executive_sca
 @pytest.fixture(scope="module")
 def shipped() -> LoadedPlan:
     return load_plan(SHIPPED_PLAN)
-
-
-@pytest.fixture
-def plan_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped plan and its playbooks; returns the plan's path."""
-    shutil.copytree(SHIPPED_DIR, tmp_path / "playbooks")
-    return tmp_path / "playbooks" / "plan.yaml"
 
 
 def edit(path: Path, old: str, new: str) -> None:
