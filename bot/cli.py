@@ -263,10 +263,19 @@ def report(
         str | None,
         typer.Option("--as", help="A person of the plan (id): include the restricted crises they may see."),
     ] = None,
+    drills: Annotated[bool, typer.Option("--drills", help="Drill results over time, per scenario.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained page with charts to this file.")
+    ] = None,
 ) -> None:
-    """Across crises, per scenario and severity: count and median times to each milestone."""
+    """Across crises, per scenario and severity: count and median times to each milestone (real
+    crises only; --drills shows the drills)."""
+    from bot.core.model.clock import SystemClock
     from bot.core.model.crisis import Actor
     from bot.core.plan.access import Access
+    from bot.core.reports.drills import DrillResult, drill_result, drills_markdown
+    from bot.core.reports.figures import figures
+    from bot.core.reports.html import page
     from bot.core.reports.report import report as build_report
     from bot.core.reports.report import report_markdown
 
@@ -279,15 +288,31 @@ def report(
     actor = Actor(platform_id=viewer or "", name=viewer or "", person_id=viewer)
 
     async def run() -> None:
+        now = SystemClock().now()
         async with container.storage(settings) as store:
-            rows, left_out = [], 0
+            rows, real, results, left_out = [], [], [], 0
             for crisis in await store.crises.list_crises(limit=100_000):
                 if access.restricted(crisis) and not (viewer and access.may_see(crisis, actor)):
                     left_out += 1  # even a count per scenario says too much about an HR case
                     continue
                 number = crisis.number
-                rows.append((crisis, await store.crises.timeline(number), await store.drafts.drafts_of(number)))
-            sys.stdout.write(report_markdown(loaded.plan, build_report(rows)))
+                events, drafts = await store.crises.timeline(number), await store.drafts.drafts_of(number)
+                if crisis.drill is not None:  # drills never count among real crises
+                    injects = await store.drills.injects_of(number)
+                    results.append(drill_result(crisis, events, drafts, injects, now))
+                    continue
+                rows.append((crisis, events, drafts))
+                t = figures(crisis, events, drafts).times
+                held = min((a for a in (t.first_approved_at, t.first_published_at) if a), default=None)
+                real.append((crisis.scenario_id, crisis.key, t.declared_at, t.since_declared(held), t.to_first_ack))
+            drill_results: list[DrillResult] = results
+            if drills:
+                sys.stdout.write(drills_markdown(loaded.plan, drill_results))
+            else:
+                sys.stdout.write(report_markdown(loaded.plan, build_report(rows)))
+            if html is not None:
+                html.write_text(page(loaded.plan, real, drill_results, now), encoding="utf-8")
+                sys.stdout.write(f"\nWrote {html}\n")
             if left_out:
                 sys.stdout.write(
                     f"\n{left_out} restricted crisis(es) left out: `crisisbot report --as <person id>` "
