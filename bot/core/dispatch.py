@@ -144,7 +144,7 @@ class Dispatcher:
     def _facts_form(self, cmd: DraftCommand, crisis: Crisis) -> Form:
         drafts = self._cases.drafts
         scenario = drafts.framework_for(cmd.scenario_id or crisis.scenario_id)
-        lang = cmd.lang or self.plan.language
+        lang = cmd.lang or (crisis.drill.language if crisis.drill else None) or self.plan.language
         context = NewDraftContext(crisis=crisis.number, scenario=scenario, stage=cmd.stage, lang=lang)
         used = drafts.renderer.variables(scenario, cmd.stage, lang)
         return forms.new_draft(drafts.framework(scenario), context, dict(cmd.values), used)

@@ -170,3 +170,21 @@ async def test_two_replicas_and_a_restart_play_each_inject_once(
     cards = [p for p in ws.channels[crisis.room_name].posts if p.message.summary.startswith("DRILL: SIMULATED")]
     assert len(cards) == sum(e.kind is EventKind.DRILL_INJECT for e in played)
     assert len({p.key for p in cards}) == len(cards)
+
+
+@SQLITE
+async def test_a_french_drill_drafts_in_french(core: Core, ws: ConsoleWorkspace, loaded_plan: LoadedPlan) -> None:
+    amelie = person(loaded_plan, "amelie")
+    await core.service.handle(Invocation(actor=amelie, text="drill --script reclamation_fr"))
+    crisis = await core.store.crises.get(1)
+    assert crisis is not None
+    reply = await say(
+        core,
+        loaded_plan,
+        "sofia",
+        'draft customer_handle=@sandrine_l what_went_wrong="un colis perdu"',
+        crisis.room_name,
+    )
+    assert "(FR)" in reply or "· FR" in reply
+    [draft] = await core.store.drafts.drafts_of(crisis.number)
+    assert draft.lang == "fr"

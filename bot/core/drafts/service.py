@@ -54,7 +54,7 @@ class DraftService(UseCase):
             raise ConflictError(f"{crisis.key} is resolved: no more replies to draft for it.")
         self.access.require(Permission.DRAFT, crisis, actor)
         scenario = self.framework_for(cmd.scenario_id or crisis.scenario_id)
-        lang = cmd.lang or self.plan.language
+        lang = cmd.lang or (crisis.drill.language if crisis.drill else None) or self.plan.language
         rendered = self.renderer.render(scenario, cmd.stage, lang, dict(cmd.values))
         now = self.clock.now()
         draft = await self.drafts.create_draft(

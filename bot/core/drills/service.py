@@ -75,6 +75,7 @@ class Drills(UseCase):
             duration_minutes=script.duration if script else UNSCRIPTED_MINUTES,
             targets=script.targets.over(self.plan.drills.targets) if script else self.plan.drills.targets,
             expected=script.expected_escalation if script else None,
+            language=script.language if script else None,
         )
         severity = cmd.severity_id or (script.severity if script else None)
         start = StartCommand(scenario_id, severity, info.title)

@@ -102,6 +102,7 @@ class DrillInfo(BaseModel):
     speed: float = Field(default=1.0, gt=0, le=600)
     started_at: datetime
     duration_minutes: float
+    language: str | None = None  # the script's: reply drafts in a French drill are French
     targets: Targets = Targets()
     expected: ExpectedEscalation | None = None
     pauses: list[Pause] = Field(default_factory=list)
