@@ -31,6 +31,15 @@ class Work:
         async with self._slots:
             yield
 
+    def later(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Slow work after a fast answer, in one of the slots (tracked from now, run when one is free)."""
+
+        async def in_a_slot() -> None:
+            async with self.slot():
+                await coro
+
+        return self.spawn(in_a_slot(), what)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         """Background work started by other work (refreshing a home tab, say): tracked too.
 

@@ -172,8 +172,9 @@ class CrisisRepository(Protocol):
         """Active crises whose status update is overdue, each handed to one caller only."""
         ...
 
-    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
-        """Active crises with a start step pending (a crash left it), or failed and due a retry."""
+    async def unfinished(self, now: datetime, retry: RetryPolicy, holder: str, limit: int = 100) -> list[Crisis]:
+        """Active crises with a start step pending (a crash left it), or failed and due a retry,
+        whose lease ``holder`` could take."""
         ...
 
     async def rename_room(self, number: int, name: str) -> None:

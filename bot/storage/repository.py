@@ -140,11 +140,7 @@ class SqlCrisisRepository:
         A conditional UPDATE and its row count work the same on SQLite and PostgreSQL, which a
         ``SELECT ... FOR UPDATE SKIP LOCKED`` would not (SQLite silently drops it).
         """
-        replica = holder.partition("#")[0]
-        predecessor = and_(
-            col(CrisisRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(CrisisRow.lease_owner) != holder
-        )
-        free = or_(col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, predecessor)
+        free = _lease_free(now, holder)
         query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=holder, lease_until=until)
         return bool(await changed_rows(self._sessions, query))
 
@@ -201,11 +197,15 @@ class SqlCrisisRepository:
             steps = await _steps_of(session, [_saved_id(r) for r in claimed])
         return [row_to_crisis(row, steps.get(_saved_id(row), [])) for row in claimed]
 
-    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
+    async def unfinished(self, now: datetime, retry: RetryPolicy, holder: str, limit: int = 100) -> list[Crisis]:
         """Active crises with a step still pending (the work a crash left behind), or failed
         but due for another try, oldest first. A failed step is tried ``retry.attempts`` times
         at most, ``retry.after`` apart: Slack down for a minute must not leave a war room empty,
-        and a step that keeps failing must not fill the timeline with the same failure."""
+        and a step that keeps failing must not fill the timeline with the same failure.
+
+        Only those ``holder`` could claim: during a burst every declaration under way holds a
+        live lease, and reading them all, steps included, at every tick of the scheduler took
+        the event loop from the acknowledgements."""
         retry_failed = and_(
             col(CrisisStepRow.status) == StepStatus.FAILED.value,
             col(CrisisStepRow.attempts) < retry.attempts,
@@ -216,7 +216,11 @@ class SqlCrisisRepository:
         )
         query = (
             select(CrisisRow)
-            .where(col(CrisisRow.status) == CrisisStatus.ACTIVE.value, col(CrisisRow.id).in_(pending))
+            .where(
+                col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
+                col(CrisisRow.id).in_(pending),
+                _lease_free(now, holder),
+            )
             .order_by(col(CrisisRow.id))
             .limit(limit)
         )
@@ -265,6 +269,16 @@ class SqlCrisisRepository:
                 return None
             steps = await _steps_of(session, [_saved_id(row)])
         return row_to_crisis(row, steps.get(_saved_id(row), []))
+
+
+def _lease_free(now: datetime, holder: str) -> ColumnElement[bool]:
+    """A crisis's lease is free once expired, or when an earlier incarnation of the same replica
+    (``replica#incarnation``) held it: that process is dead, this one replaced it."""
+    replica = holder.partition("#")[0]
+    predecessor = and_(
+        col(CrisisRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(CrisisRow.lease_owner) != holder
+    )
+    return or_(col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, predecessor)
 
 
 async def _steps_of(session: AsyncSession, numbers: Sequence[int]) -> dict[int, list[Step]]:

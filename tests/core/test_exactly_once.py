@@ -170,8 +170,8 @@ class StaleUnfinished(SqlCrisisRepository):
         self.listed = asyncio.Event()
         self.go = asyncio.Event()
 
-    async def unfinished(self, now: datetime, retry: RetryPolicy, limit: int = 100) -> list[Crisis]:
-        snapshot = await super().unfinished(now, retry, limit)
+    async def unfinished(self, now: datetime, retry: RetryPolicy, holder: str, limit: int = 100) -> list[Crisis]:
+        snapshot = await super().unfinished(now, retry, holder, limit)
         self.listed.set()
         await self.go.wait()
         return snapshot

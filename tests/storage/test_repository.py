@@ -225,7 +225,10 @@ async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     later = DECLARED_AT + timedelta(minutes=10)
     held = await repo.create(make_crisis("room-a"), holder="replica-1#a", until=later)
     free = await repo.create(make_crisis("room-b"))
-    assert {c.number for c in await repo.unfinished(DECLARED_AT, RETRY)} == {held.number, free.number}
+    assert {c.number for c in await repo.unfinished(DECLARED_AT, RETRY, "replica-1#b")} == {held.number, free.number}
+    assert [c.number for c in await repo.unfinished(DECLARED_AT, RETRY, "replica-2#a")] == [free.number], (
+        "a live lease of another replica is not listed: it cannot be taken over"
+    )
     assert not await repo.claim(held.number, "replica-2#a", later, now=DECLARED_AT)
     # a live lease is not free even for its holder: that process is declaring the crisis now
     assert not await repo.claim(held.number, "replica-1#a", later, now=DECLARED_AT)
@@ -235,7 +238,9 @@ async def test_leases_and_unfinished_steps(repo: SqlCrisisRepository) -> None:
     assert await repo.claim(free.number, "replica-2#a", later, now=DECLARED_AT)
     for step in free.steps:
         await repo.set_step(free.number, step.key, StepStatus.DONE, "", DECLARED_AT)
-    assert [c.number for c in await repo.unfinished(DECLARED_AT, RETRY)] == [held.number]
+    assert await repo.unfinished(DECLARED_AT, RETRY, "replica-3#a") == [], "held by replica-2, done"
+    after = later + timedelta(seconds=1)
+    assert [c.number for c in await repo.unfinished(after, RETRY, "replica-3#a")] == [held.number], "expired"
 
 
 async def test_a_failed_step_is_due_again_a_few_times_spaced_out(repo: SqlCrisisRepository) -> None:
@@ -243,8 +248,8 @@ async def test_a_failed_step_is_due_again_a_few_times_spaced_out(repo: SqlCrisis
     for step in crisis.steps:
         await repo.set_step(crisis.number, step.key, StepStatus.DONE, "", DECLARED_AT)
     await repo.set_step(crisis.number, StepKey.INVITE, StepStatus.FAILED, "Slack was down", DECLARED_AT, attempts=1)
-    assert await repo.unfinished(DECLARED_AT + timedelta(seconds=10), RETRY) == [], "too soon"
-    [due] = await repo.unfinished(DECLARED_AT + timedelta(seconds=31), RETRY)
+    assert await repo.unfinished(DECLARED_AT + timedelta(seconds=10), RETRY, "replica-2#a") == [], "too soon"
+    [due] = await repo.unfinished(DECLARED_AT + timedelta(seconds=31), RETRY, "replica-2#a")
     assert due.step(StepKey.INVITE) == Step(
         key=StepKey.INVITE,
         label="Invite",
@@ -254,7 +259,9 @@ async def test_a_failed_step_is_due_again_a_few_times_spaced_out(repo: SqlCrisis
         attempts=1,
     )
     await repo.set_step(crisis.number, StepKey.INVITE, StepStatus.FAILED, "still down", DECLARED_AT, attempts=3)
-    assert await repo.unfinished(DECLARED_AT + timedelta(hours=1), RETRY) == [], "tried enough: reported, left"
+    assert await repo.unfinished(DECLARED_AT + timedelta(hours=1), RETRY, "replica-2#a") == [], (
+        "tried enough: reported, left"
+    )
 
 
 async def test_a_restarted_replica_takes_over_its_predecessors_lease_at_once(repo: SqlCrisisRepository) -> None:

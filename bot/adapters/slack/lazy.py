@@ -37,8 +37,5 @@ class TrackedLazyRunner(AsyncLazyListenerRunner):
             except Exception:
                 self.logger.exception("Slack listener %s failed", name)
 
-        async def run() -> None:
-            async with self.work.slot():
-                await to_runnable_function(internal_func=logged, logger=self.logger, request=request)
-
-        self.work.spawn(run(), f"Slack listener {name}")
+        runnable = to_runnable_function(internal_func=logged, logger=self.logger, request=request)
+        self.work.later(runnable, f"Slack listener {name}")

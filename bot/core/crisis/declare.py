@@ -194,7 +194,7 @@ class Declarer(UseCase):
         """Finish declarations a dead process left behind (its lease expired, or it was this
         replica before a restart)."""
         finished = []
-        for stale in await self.crises.unfinished(self.clock.now(), STEP_RETRY):
+        for stale in await self.crises.unfinished(self.clock.now(), STEP_RETRY, self.holder):
             now = self.clock.now()
             if stale.number in self._running:
                 continue  # this process is declaring it right now
