@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -178,6 +179,7 @@ def check_plan(path: Annotated[Path | None, typer.Argument(help="Plan file to ch
     out().print(scenarios)
     loaded_frameworks = ", ".join(sorted(renderer.frameworks())) or "none"
     out().print(Text(f"Message frameworks ({settings.frameworks_path}): {loaded_frameworks}"))
+    out().print(Text(f"Listening sources: {', '.join(['generic', *sorted(loaded.sources)])}"))
     if problems:
         err().print(Text(f"{len(problems)} message framework problem(s); the others still work:", style="bold red"))
         err().print(Text("\n".join(p.render() for p in problems)))
@@ -190,7 +192,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (HTTP mode).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (HTTP mode).")] = None,
 ) -> None:
-    """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set."""
+    """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set.
+    POST /intake/{source} takes mentions from listening tools beside it."""
+    from bot.adapters.http.intake import intake_endpoint, intake_secrets
     from bot.adapters.slack.server import freeze_startup_objects, serve_forever
     from bot.storage.health import database_readiness
 
@@ -212,7 +216,9 @@ def serve(
             try:
                 async with container.background(core):
                     ready = database_readiness(store.engine)
-                    await serve_forever(bolt, settings.host, settings.port, token, ready=ready)
+                    secrets = intake_secrets(os.environ, core.service.intake_sources)
+                    intake = intake_endpoint(core.service, secrets)
+                    await serve_forever(bolt, settings.host, settings.port, token, ready=ready, others=[intake])
             finally:
                 await handlers.drain()
                 await chat.aclose()
@@ -346,6 +352,63 @@ def drill_run(
         raise typer.Exit(2)
     renderer, _ = container.frameworks_from(settings)
     _run(run_drill(loaded, renderer, script, speed, not no_wait, out()))
+
+
+intake_app = typer.Typer(help="Listening: mentions from listening tools (the sources are in playbooks/sources/).")
+app.add_typer(intake_app, name="intake")
+
+
+@intake_app.command("import")
+def intake_import(
+    file: Annotated[Path, typer.Argument(help="An export: .csv (a header row) or .jsonl (one mention per line).")],
+    source: Annotated[str, typer.Option("--source", help="How its rows are shaped: generic, or a mapping's name.")],
+) -> None:
+    """Load an export of mentions into the evidence store (a backfill, or a drill's posts)."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from bot.core.listening.intake import MAX_BATCH, Intake
+    from bot.core.model.clock import SystemClock
+    from bot.core.model.mentions import IntakeRefused, Rejected
+    from bot.intake_files import batches
+
+    settings = _settings()
+    loaded = _plan(settings)
+    if not file.is_file():
+        err().print(Text(f"There is no file {file}.", style="red"))
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        async with container.storage(settings) as store:
+            intake = Intake(loaded.sources, store.mentions, SystemClock())
+            try:
+                intake.source(source)
+            except IntakeRefused as exc:
+                err().print(Text(exc.message, style="red"))
+                raise typer.Exit(2) from None
+            accepted = duplicates = 0
+            rejected: list[tuple[int, Rejected]] = []
+            columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+            with Progress(*columns, console=err()) as bar:
+                task = bar.add_task(f"Importing {file.name}", total=file.stat().st_size)
+                for batch in batches(file, MAX_BATCH):
+                    report = await intake.take_items(source, batch.items, from_text=batch.from_text)
+                    accepted, duplicates = accepted + report.accepted, duplicates + report.duplicates
+                    rejected += [(batch.lines[r.index], r) for r in report.rejected]
+                    rejected += [(line, Rejected(0, "", "not a JSON object")) for line in batch.not_json]
+                    bar.update(task, completed=batch.done_bytes)
+            out().print(Text(f"{accepted} accepted, {duplicates} duplicates, {len(rejected)} rejected", style="bold"))
+            for line, why in sorted(rejected, key=lambda r: r[0])[:20]:
+                err().print(Text(f"  line {line}: {why.field or 'the row'}: {why.message}", style="red"))
+            if len(rejected) > 20:
+                err().print(Text(f"  ... and {len(rejected) - 20} more", style="red"))
+            if rejected:
+                raise typer.Exit(1)
+
+    try:
+        _run(run())
+    except ValueError as exc:
+        err().print(Text(str(exc), style="red"))
+        raise typer.Exit(2) from None
 
 
 def _crisis_number(text: str, parse: Callable[[str], int]) -> int:

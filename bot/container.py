@@ -30,6 +30,7 @@ from bot.core.drills.service import Drills
 from bot.core.drills.wrapup import DrillWrapUp
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
+from bot.core.listening.intake import Intake
 from bot.core.model.clock import SystemClock
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
@@ -44,6 +45,7 @@ from bot.storage.drafts import SqlDraftRepository
 from bot.storage.drills import SqlDrillRepository
 from bot.storage.engine import create_async_db_engine
 from bot.storage.events import SqlProcessedEvents
+from bot.storage.mentions import SqlMentionStore
 from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
 from bot.storage.schema import schema_heads, shipped_revisions
@@ -72,6 +74,7 @@ class Storage:
     pages: SqlPageRepository
     events: SqlProcessedEvents
     drills: SqlDrillRepository
+    mentions: SqlMentionStore
     engine: AsyncEngine  # for the readiness probe
 
     @classmethod
@@ -82,6 +85,7 @@ class Storage:
             SqlPageRepository(engine),
             SqlProcessedEvents(engine),
             SqlDrillRepository(engine),
+            SqlMentionStore(engine),
             engine,
         )
 
@@ -169,6 +173,7 @@ def build_core(
         resolver=resolver,
         drills=drills,
         access=access,
+        intake=Intake(loaded.sources, store.mentions, clock),
     )
     service = CrisisService(loaded, store.crises, chat, clock, cases)
     chores = {

@@ -24,6 +24,7 @@ from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryP
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
 from bot.core.model.injects import InjectStatus, ScheduledInject
+from bot.core.model.mentions import Mention, MentionDigest, Stored
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.core.plan.model import Person
 
@@ -295,4 +296,19 @@ class DraftRenderer(Protocol):
 
     def lint(self, scenario: str, stage: str, lang: str, text: str) -> list[LintFinding]:
         """Problems a reviewer would flag, each with its reason."""
+        ...
+
+
+class MentionStore(Protocol):
+    """The evidence store of mentions: append-only versions, idempotent per (network, post id)."""
+
+    async def store(self, source: str, mentions: Sequence[Mention], at: datetime) -> Stored:
+        """Store a batch in one transaction (all of it or nothing): a new post or a new version
+        of a known one (edited, deleted) is accepted; the same content again is a duplicate whose
+        counts (reach, likes ...) are refreshed in place."""
+        ...
+
+    async def digest(self, since: datetime, top: int) -> MentionDigest:
+        """Mentions first seen since ``since``: their number and the ``top`` by reach. Served by
+        an index on the time first seen, so its cost follows the window, not the whole store."""
         ...

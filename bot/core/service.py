@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.commands import (
     LeadCommand,
@@ -39,6 +40,7 @@ from bot.core.messaging.text import SOMETHING_WENT_WRONG, error, progress
 from bot.core.model.actions import FormKind
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
 from bot.core.model.errors import CrisisError, UsageError
+from bot.core.model.mentions import IntakeReport
 from bot.core.model.urgency import urgent
 from bot.core.plan.model import LoadedPlan, Plan
 from bot.core.ports import ChatPort, Clock, CrisisRepository
@@ -76,6 +78,18 @@ class CrisisService:
     def plan(self) -> Plan:
         """The plan, read-only: adapters map their users to its people and build forms from it."""
         return self.loaded.plan
+
+    # -- what listening tools send ----------------------------------------------------------------
+
+    @property
+    def intake_sources(self) -> frozenset[str]:
+        """The sources mentions may come from (``generic`` and one per mapping file)."""
+        return self._cases.intake.sources
+
+    async def take_in(self, source: str, body: Mapping[str, Any]) -> IntakeReport:
+        """A request body from a listening tool: its mentions stored as evidence, the bad ones
+        named. Raises :class:`IntakeRefused` when the whole request is refused (nothing stored)."""
+        return await self._cases.intake.take_in(source, body)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` after any command or form that changed a crisis (before replying:

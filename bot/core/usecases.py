@@ -13,6 +13,7 @@ from bot.core.drafts.service import DraftService
 from bot.core.drills.service import Drills
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
+from bot.core.listening.intake import Intake
 from bot.core.plan.access import Access
 
 
@@ -30,3 +31,4 @@ class UseCases:
     resolver: Resolver
     drills: Drills
     access: Access
+    intake: Intake

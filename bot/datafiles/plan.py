@@ -17,6 +17,7 @@ from bot.core.plan.model import LoadedPlan, Plan
 from bot.core.plan.playbook import Playbook
 from bot.datafiles.drills import load_drills
 from bot.datafiles.references import check_references, entries, section
+from bot.datafiles.sources import load_sources
 from bot.datafiles.validation import validation_issues
 from bot.datafiles.yaml import DataFileError, DataIssue, YamlDocument, did_you_mean, load_yaml
 
@@ -46,9 +47,10 @@ def load_plan(path: Path) -> LoadedPlan:
     role_ids = set(roles) if roles is not None else None
     playbooks = _load_playbooks(path, doc, _playbook_names(doc.data), role_ids, issues)
     drills = load_drills(path, doc.data, issues)
+    sources = load_sources(path, issues)
     if issues or plan is None:
         raise DataFileError(issues)
-    return LoadedPlan(plan=plan, playbooks=playbooks, drills=drills, path=path)
+    return LoadedPlan(plan=plan, playbooks=playbooks, drills=drills, sources=sources, path=path)
 
 
 def _playbook_names(data: Mapping[Any, Any]) -> dict[str, str]:

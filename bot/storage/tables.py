@@ -29,6 +29,8 @@ ROOM_NAME_CONSTRAINT = "uq_crisis_room_name"
 REQUEST_KEY_CONSTRAINT = "uq_crisis_request_key"
 EVENT_KEY_CONSTRAINT = "uq_timeline_event_crisis_id_key"
 PAGE_KEY_CONSTRAINT = "uq_page_crisis_id_key"
+MENTION_KEY_CONSTRAINT = "uq_mention_network_post_id"
+MENTION_VERSION_CONSTRAINT = "uq_mention_version_mention_id_number"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -244,3 +246,58 @@ class ProcessedEventRow(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True)
     at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class MentionRow(SQLModel, table=True):
+    """A post as last seen: one row per (network, post id), so a re-sent post never duplicates.
+    Its counts and current content change in place; what it said is kept in its versions."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        Index(MENTION_KEY_CONSTRAINT, "network", "post_id", unique=True),
+        Index("ix_mention_first_seen_at", "first_seen_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    network: str
+    post_id: str
+    source: str
+    url: str | None = None
+    author_handle: str | None = None
+    author_name: str | None = None
+    followers: int | None = None
+    verified: bool = False
+    lang: str | None = None
+    created_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    first_seen_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    last_seen_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    reach: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    in_reply_to: str | None = None
+    text: str
+    deleted: bool = False
+    content_hash: str
+    versions: int = 1
+
+
+class MentionVersionRow(SQLModel, table=True):
+    """What a post said at one time, with its content hash: append-only evidence. An edit or a
+    deletion adds a row; none is ever updated or removed."""
+
+    __tablename__ = "mention_version"
+    __table_args__ = (Index(MENTION_VERSION_CONSTRAINT, "mention_id", "number", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(sa_column=Column(Integer, ForeignKey("mention.id", ondelete="CASCADE"), nullable=False))
+    number: int  # 1 for the post as first seen
+    seen_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    source: str
+    content_hash: str
+    text: str
+    deleted: bool = False
+    url: str | None = None
+    author_handle: str | None = None
+    lang: str | None = None
+    in_reply_to: str | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -185,7 +186,7 @@ async def test_a_tick_never_resumes_a_declaration_that_runs_or_that_finished_mea
     stale = StaleUnfinished(store.crises)
     ticking = build_core(
         loaded_plan,
-        Storage(stale, store.drafts, store.pages, store.events, store.drills, store.engine),
+        replace(store, crises=stale),
         ConsoleChat(ws),
         renderer,
         clock,

@@ -79,11 +79,13 @@ def web_app(
     events_route: bool = True,
     ready: ReadinessCheck | None = None,
     deadline: float | None = ACK_DEADLINE,
+    others: Sequence[Endpoint] = (),
 ) -> web.Application:
     """``events_route=False`` for Socket Mode: no signing secret is set then, so no HTTP entry.
-    ``/readyz`` is served when there is a ``ready`` check."""
+    ``/readyz`` is served when there is a ``ready`` check; ``others`` are the routes served beside
+    Slack's (the listening intake)."""
     endpoints = [events_endpoint(bolt, deadline=deadline)] if events_route else []
-    return http.build(endpoints, ready=ready)
+    return http.build([*endpoints, *others], ready=ready)
 
 
 async def start_http(
@@ -94,16 +96,24 @@ async def start_http(
     events_route: bool = True,
     ready: ReadinessCheck | None = None,
     deadline: float | None = ACK_DEADLINE,
+    others: Sequence[Endpoint] = (),
 ) -> web.AppRunner:
     """Start listening and return the runner; ``await runner.cleanup()`` stops it."""
-    return await http.start(web_app(bolt, events_route=events_route, ready=ready, deadline=deadline), host, port)
+    application = web_app(bolt, events_route=events_route, ready=ready, deadline=deadline, others=others)
+    return await http.start(application, host, port)
 
 
 async def serve_forever(
-    bolt: AsyncApp, host: str, port: int, app_token: str | None, *, ready: ReadinessCheck | None = None
+    bolt: AsyncApp,
+    host: str,
+    port: int,
+    app_token: str | None,
+    *,
+    ready: ReadinessCheck | None = None,
+    others: Sequence[Endpoint] = (),
 ) -> None:
-    """HTTP mode, or Socket Mode with only the health routes on HTTP (for the orchestrator)."""
-    runner = await start_http(bolt, host, port, events_route=not app_token, ready=ready)
+    """HTTP mode, or Socket Mode with only the health routes (and ``others``) on HTTP."""
+    runner = await start_http(bolt, host, port, events_route=not app_token, ready=ready, others=others)
     try:
         if app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler

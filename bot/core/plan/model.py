@@ -19,6 +19,7 @@ from bot.core.model.base import Strict
 from bot.core.model.permissions import DEFAULT_RULES, Permission, Rule
 from bot.core.plan.drills import DrillScript, DrillSettings
 from bot.core.plan.playbook import Playbook
+from bot.core.plan.sources import SourceMapping
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 SEVERITY_ID = re.compile(r"^sev[1-9]$")
@@ -189,4 +190,6 @@ class LoadedPlan(BaseModel):
     playbooks: dict[str, Playbook]
     # drill scripts by id (their file name in playbooks/drills/, without .yaml)
     drills: dict[str, DrillScript] = Field(default_factory=dict)
+    # listening sources by name (their file in playbooks/sources/): how each tool's JSON maps to ours
+    sources: dict[str, SourceMapping] = Field(default_factory=dict)
     path: Path

@@ -1,4 +1,5 @@
-"""`crisisbot serve` as people run it: a real process that starts quietly and answers its probes.
+"""`crisisbot serve` as people run it: a real process that starts quietly and answers its probes
+(and takes mentions at /intake/{source}).
 
 A warning at every start (Bolt's "`token` will be unused") teaches operators to skip warnings, the
 one habit a crisis tool cannot afford; this starts the real command against the fake Web API and
@@ -37,6 +38,7 @@ async def test_serve_starts_without_a_warning_and_is_ready(fake: FakeSlack, tmp_
         "SLACK_API_URL": fake.base_url,
         "CRISISBOT_DB_PATH": str(tmp_path / "crisisbot.db"),
         "CRISISBOT_LOG_LEVEL": "INFO",
+        "CRISISBOT_INTAKE_SECRET_GENERIC": "listening-secret",
     }
     for name in ("DATABASE_URL", "SLACK_APP_TOKEN"):
         env.pop(name, None)

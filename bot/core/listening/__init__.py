@@ -1,0 +1,1 @@
+"""Social listening: mentions taken in from listening tools, kept as evidence."""
