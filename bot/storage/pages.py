@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -20,18 +20,8 @@ from bot.core.model.chat import PostedMessage
 from bot.core.model.crisis import Actor
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.storage.mapping import page_to_row, row_to_page
-from bot.storage.sessions import changed_rows, sessions, violates
+from bot.storage.sessions import changed_rows, lease_free, sessions, violates
 from bot.storage.tables import PAGE_KEY_CONSTRAINT, CrisisRow, PageRow
-
-
-def lease_free(now: datetime, holder: str) -> ColumnElement[bool]:
-    """A page's lease is free once expired, or when an earlier incarnation of the same replica
-    (``replica#incarnation``) held it: that process is dead, this one replaced it."""
-    replica = holder.partition("#")[0]
-    predecessor = and_(
-        col(PageRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(PageRow.lease_owner) != holder
-    )
-    return or_(col(PageRow.lease_until).is_(None), col(PageRow.lease_until) < now, predecessor)
 
 
 class SqlPageRepository:
@@ -66,7 +56,7 @@ class SqlPageRepository:
         own to take: the process that leased it lost the declaration (its heartbeat stopped),
         and its page leases, longer so as to cover a slow delivery, must not hold the pages back."""
         declaring = exists().where(col(CrisisRow.id) == col(PageRow.crisis_id), col(CrisisRow.lease_owner) == holder)
-        mine_or_free = or_(col(PageRow.lease_owner) == holder, lease_free(now, holder), declaring)
+        mine_or_free = or_(col(PageRow.lease_owner) == holder, lease_free(PageRow, now, holder), declaring)
         query = (
             update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.status) == PageStatus.OPEN.value, mine_or_free)
@@ -89,7 +79,7 @@ class SqlPageRepository:
     async def claim_due(self, holder: str, now: datetime, until: datetime, limit: int = 20) -> list[Page]:
         """Open pages that are due to climb, or whose current card never went out (its sender
         died); each handed to one process."""
-        free = lease_free(now, holder)
+        free = lease_free(PageRow, now, holder)
         waiting = or_(col(PageRow.due_at) <= now, col(PageRow.delivered) < col(PageRow.position))
         due = (
             select(PageRow)

@@ -30,7 +30,7 @@ from bot.storage.mapping import (
     row_to_event,
     row_to_step,
 )
-from bot.storage.sessions import changed_rows, sessions, violates
+from bot.storage.sessions import changed_rows, lease_free, sessions, violates
 from bot.storage.tables import (
     EVENT_KEY_CONSTRAINT,
     ROOM_NAME_CONSTRAINT,
@@ -140,7 +140,7 @@ class SqlCrisisRepository:
         A conditional UPDATE and its row count work the same on SQLite and PostgreSQL, which a
         ``SELECT ... FOR UPDATE SKIP LOCKED`` would not (SQLite silently drops it).
         """
-        free = _lease_free(now, holder)
+        free = lease_free(CrisisRow, now, holder)
         query = update(CrisisRow).where(col(CrisisRow.id) == number, free).values(lease_owner=holder, lease_until=until)
         return bool(await changed_rows(self._sessions, query))
 
@@ -219,7 +219,7 @@ class SqlCrisisRepository:
             .where(
                 col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
                 col(CrisisRow.id).in_(pending),
-                _lease_free(now, holder),
+                lease_free(CrisisRow, now, holder),
             )
             .order_by(col(CrisisRow.id))
             .limit(limit)
@@ -269,16 +269,6 @@ class SqlCrisisRepository:
                 return None
             steps = await _steps_of(session, [_saved_id(row)])
         return row_to_crisis(row, steps.get(_saved_id(row), []))
-
-
-def _lease_free(now: datetime, holder: str) -> ColumnElement[bool]:
-    """A crisis's lease is free once expired, or when an earlier incarnation of the same replica
-    (``replica#incarnation``) held it: that process is dead, this one replaced it."""
-    replica = holder.partition("#")[0]
-    predecessor = and_(
-        col(CrisisRow.lease_owner).startswith(f"{replica}#", autoescape=True), col(CrisisRow.lease_owner) != holder
-    )
-    return or_(col(CrisisRow.lease_until).is_(None), col(CrisisRow.lease_until) < now, predecessor)
 
 
 async def _steps_of(session: AsyncSession, numbers: Sequence[int]) -> dict[int, list[Step]]:

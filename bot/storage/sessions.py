@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.engine import create_sync_db_engine
@@ -93,6 +95,22 @@ class Sessions:
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as connection:
         return work(connection)
+
+
+class Leased(Protocol):
+    """A table whose rows a process leases (crises while declared, pages while fired)."""
+
+    lease_owner: str | None
+    lease_until: datetime | None
+
+
+def lease_free(table: type[Leased], now: datetime, holder: str) -> ColumnElement[bool]:
+    """A lease is free once expired, or when an earlier incarnation of the same replica
+    (``replica#incarnation``) held it: that process is dead, this one replaced it."""
+    replica = holder.partition("#")[0]
+    owner, until = col(table.lease_owner), col(table.lease_until)
+    predecessor = and_(owner.startswith(f"{replica}#", autoescape=True), owner != holder)
+    return or_(until.is_(None), until < now, predecessor)
 
 
 def sessions(engine: AsyncEngine) -> Sessions:
