@@ -237,6 +237,8 @@ def export_crisis(
 ) -> None:
     """Write the post-incident report of a crisis: key times, escalations, drafts, timeline, review."""
     from bot.core.commands import parse_crisis_ref
+    from bot.core.listening.report import mentions_report
+    from bot.core.model.clock import SystemClock
     from bot.core.reports import export
 
     if fmt not in ("md", "json"):
@@ -253,7 +255,9 @@ def export_crisis(
                 err().print(Text(f"There is no crisis CRISIS-{number:04d} in {settings.db_url()}.", style="red"))
                 raise typer.Exit(2)
             events, drafts = await store.crises.timeline(number), await store.drafts.drafts_of(number)
-            text = export.render(loaded.plan, found, events, drafts, fmt, found.review)
+            now = SystemClock().now()
+            mentions = await mentions_report(loaded.plan, store.mentions, store.alerts, found, now)
+            text = export.render(loaded.plan, found, events, drafts, fmt, found.review, mentions)
             if output is None:
                 sys.stdout.write(text)
             else:
@@ -379,7 +383,7 @@ def intake_import(
 
     async def run() -> None:
         async with container.storage(settings) as store:
-            intake = Intake(loaded.sources, store.mentions, SystemClock())
+            intake = Intake(loaded.sources, store.mentions, SystemClock(), loaded.plan.monitoring)
             try:
                 intake.source(source)
             except IntakeRefused as exc:

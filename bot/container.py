@@ -30,7 +30,10 @@ from bot.core.drills.service import Drills
 from bot.core.drills.wrapup import DrillWrapUp
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
+from bot.core.listening.alerts import Alerts
+from bot.core.listening.evidence import MessageEvidence
 from bot.core.listening.intake import Intake
+from bot.core.listening.warroom import WarRoomFeed
 from bot.core.model.clock import SystemClock
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
@@ -41,6 +44,7 @@ from bot.datafiles.plan import load_plan
 from bot.datafiles.yaml import DataIssue
 from bot.frameworks import load_library
 from bot.scheduler.loop import Scheduler
+from bot.storage.alerts import SqlAlertRepository
 from bot.storage.drafts import SqlDraftRepository
 from bot.storage.drills import SqlDrillRepository
 from bot.storage.engine import create_async_db_engine
@@ -75,6 +79,7 @@ class Storage:
     events: SqlProcessedEvents
     drills: SqlDrillRepository
     mentions: SqlMentionStore
+    alerts: SqlAlertRepository
     engine: AsyncEngine  # for the readiness probe
 
     @classmethod
@@ -86,6 +91,7 @@ class Storage:
             SqlProcessedEvents(engine),
             SqlDrillRepository(engine),
             SqlMentionStore(engine),
+            SqlAlertRepository(engine),
             engine,
         )
 
@@ -162,18 +168,22 @@ def build_core(
     declarer = Declarer(ctx, paging, holder)
     resolver = Resolver(ctx, store.drafts, broadcast, paging, DrillWrapUp(ctx, store.drills, store.drafts))
     drills = Drills(ctx, store.drills, declarer, resolver, holder)
+    severity = SeverityService(ctx, broadcast, paging)
+    feed = WarRoomFeed(ctx, store.mentions, store.alerts, severity)
     cases = UseCases(
         lookup=Lookup(store.crises),
         timeline=timeline,
         declarer=declarer,
         updates=updates,
         paging=paging,
-        severity=SeverityService(ctx, broadcast, paging),
+        severity=severity,
         drafts=DraftService(ctx, store.drafts, renderer),
         resolver=resolver,
         drills=drills,
         access=access,
-        intake=Intake(loaded.sources, store.mentions, clock),
+        intake=Intake(loaded.sources, store.mentions, clock, loaded.plan.monitoring),
+        alerts=Alerts(ctx, store.mentions, store.alerts, feed, holder),
+        evidence=MessageEvidence(ctx),
     )
     service = CrisisService(loaded, store.crises, chat, clock, cases)
     chores = {
@@ -181,6 +191,7 @@ def build_core(
         "unfinished declarations": service.resume_unfinished,
         "drill injects not scheduled": drills.ensure_scheduled,
         "drill injects": drills.fire_due,
+        "listening alerts": cases.alerts.tick,
     }
     scheduler = Scheduler(paging, store.pages, clock, holder, chores)
     return Core(service, scheduler, cases, store, chat, clock, holder)

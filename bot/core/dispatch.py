@@ -37,13 +37,16 @@ from bot.core.messaging.message import Form, Message
 from bot.core.messaging.text import asking, error, notice, with_form
 from bot.core.model.actions import (
     Action,
+    AlertRef,
     CrisisRef,
+    DeclareContext,
     DraftRef,
     DraftReview,
     DraftStage,
     FormKind,
     NewDraftContext,
     PageRef,
+    ProposedEscalation,
     pressed,
     submitted,
 )
@@ -153,7 +156,8 @@ class Dispatcher:
         """The post-incident report, Markdown or JSON, with everything on record (contact
         details blanked out unless ``full``)."""
         record, events, drafts, review = await self._record(crisis, full)
-        return export.render(self.plan, record, events, drafts, fmt, review)
+        mentions = await self._cases.alerts.feed.report(crisis)
+        return export.render(self.plan, record, events, drafts, fmt, review, mentions)
 
     async def _record(
         self, crisis: Crisis, full: bool
@@ -177,13 +181,14 @@ class Dispatcher:
         room, thread = crisis.room.id, crisis.kickoff_message_id
         chat = DrillChat(self._chat) if crisis.drill else self._chat
         await chat.post(room, report, thread_id=thread)
-        markdown = export.render(*args, "md", review)
+        mentions = await self._cases.alerts.feed.report(crisis)
+        markdown = export.render(*args, "md", review, mentions)
         files = [
             Attachment(filename=f"{crisis.key}.md", title=f"{crisis.key} report (Markdown)", content=markdown),
             Attachment(
                 filename=f"{crisis.key}.json",
                 title=f"{crisis.key} report (JSON)",
-                content=export.render(*args, "json", review),
+                content=export.render(*args, "json", review, mentions),
             ),
         ]
         try:
@@ -218,6 +223,15 @@ class Dispatcher:
             case Action.REVIEW_OPEN, CrisisRef(crisis=number):
                 crisis = await self.find(number, None)
                 return asking(forms.review(crisis.number))
+            case Action.ALERT_DECLARE, AlertRef(alert=alert_id):
+                return asking(await self._cases.alerts.declare_form(alert_id))
+            case Action.ALERT_WATCH, AlertRef(alert=alert_id):
+                return await self._cases.alerts.watch(alert_id, actor)
+            case Action.ALERT_ESCALATE, ProposedEscalation(alert=alert_id, crisis=number, severity=severity):
+                return await self._cases.alerts.feed.escalate(alert_id, number, severity, actor)
+            case Action.ALERT_DISMISS, AlertRef(alert=alert_id):
+                await self._cases.alerts.open_alert(alert_id)
+                return asking(forms.dismiss_alert(alert_id))
         raise UsageError("That button is not known here.", hint="Type /crisis help.")
 
     async def submit(
@@ -232,12 +246,18 @@ class Dispatcher:
         kind, payload = submitted(kind_name, raw)
         drafts = self._cases.drafts
         match kind, payload:
-            case FormKind.DECLARE, _:
+            case FormKind.DECLARE, DeclareContext(alert=alert_id, content_hash=from_message):
                 command, problems = forms.read_declare(self.plan, values)
                 if command is None:
                     raise UsageError("The form is not complete.", hint="\n".join(problems.values()))
                 crisis = await self._cases.declarer.declare(command, actor, progress, request_key)
+                if alert_id is not None:
+                    await self._cases.alerts.declared(alert_id, crisis, actor)
+                if from_message is not None:
+                    await self._cases.evidence.declared(crisis, actor, payload)
                 return views.started_reply(self.plan, crisis)
+            case FormKind.ALERT_DISMISS, AlertRef(alert=alert_id):
+                return await self._cases.alerts.dismiss(alert_id, actor, values.get("reason") or "")
             case FormKind.DRAFT_NEW, NewDraftContext(crisis=number, scenario=scenario, stage=stage, lang=lang):
                 facts = tuple(forms.variable_values(values).items())
                 crisis = await self.find(number, None)

@@ -19,12 +19,13 @@ from typing import Protocol
 
 from bot.core.drafts.frameworks import Framework, LintFinding, Network, RenderedDraft
 from bot.core.messaging.message import Message
+from bot.core.model.alerts import Alert, AlertKind, AlertStatus, NewAlert
 from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, NewCrisis, RetryPolicy, Room, StepKey, StepStatus
 from bot.core.model.drafts import Draft, DraftStatus, NewDraft
 from bot.core.model.events import TimelineEvent
 from bot.core.model.injects import InjectStatus, ScheduledInject
-from bot.core.model.mentions import Mention, MentionDigest, Stored
+from bot.core.model.mentions import Matched, Mention, MentionDigest, Stored
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.core.plan.model import Person
 
@@ -302,13 +303,85 @@ class DraftRenderer(Protocol):
 class MentionStore(Protocol):
     """The evidence store of mentions: append-only versions, idempotent per (network, post id)."""
 
-    async def store(self, source: str, mentions: Sequence[Mention], at: datetime) -> Stored:
+    async def store(self, source: str, batch: Sequence[Matched], at: datetime) -> Stored:
         """Store a batch in one transaction (all of it or nothing): a new post or a new version
         of a known one (edited, deleted) is accepted; the same content again is a duplicate whose
-        counts (reach, likes ...) are refreshed in place."""
+        counts (reach, likes ...) are refreshed in place. A new post's topics are recorded, and a
+        viral one raises its alert (once per post, whichever replica stores it first)."""
         ...
 
-    async def digest(self, since: datetime, top: int) -> MentionDigest:
-        """Mentions first seen since ``since``: their number and the ``top`` by reach. Served by
-        an index on the time first seen, so its cost follows the window, not the whole store."""
+    async def digest(
+        self, since: datetime, top: int, topic: str | Sequence[str] | None = None, until: datetime | None = None
+    ) -> MentionDigest:
+        """Mentions (of ``topic``, or of any of several) first seen after ``since`` (and by ``until``):
+        their number and the ``top`` by reach. Served by an index on the time first seen: its cost
+        follows the window, not the store."""
+        ...
+
+    async def counts(self, topic: str | Sequence[str], spans: Sequence[tuple[datetime, datetime]]) -> list[int]:
+        """Mentions of ``topic`` (or of any of several) first seen in each ``[start, end)`` span."""
+        ...
+
+    async def first_seen(self, topics: Sequence[str], since: datetime, until: datetime) -> datetime | None:
+        """When the first mention of any of ``topics`` between ``since`` and ``until`` was seen."""
+        ...
+
+    async def get(self, network: str, post_id: str) -> Mention | None:
+        """A post as last seen."""
+        ...
+
+
+class AlertRepository(Protocol):
+    """Possible-crisis alerts: raised once (a unique key among those in force), posted by the
+    replica that claims them, then watched, dismissed or declared by one click."""
+
+    async def raise_alert(self, alert: NewAlert) -> Alert | None:
+        """Store a new alert, pending its card; None when one with its key is still in force."""
+        ...
+
+    async def in_force(self, kind: AlertKind) -> list[Alert]:
+        """Alerts of ``kind`` whose key still holds (a spike not over yet)."""
+        ...
+
+    async def end(self, alert_id: int) -> None:
+        """The spike is over: its key is free for the next one (what was done with it stays)."""
+        ...
+
+    async def claim_unposted(self, now: datetime, holder: str, lease: timedelta) -> list[Alert]:
+        """Pending alerts whose lease is free or expired, each taken by one replica."""
+        ...
+
+    async def posted(self, alert_id: int, holder: str, card: dict[str, str]) -> bool: ...
+
+    async def claim_reminders(self, now: datetime) -> list[Alert]:
+        """Watched alerts whose reminder is due, each taken once (its reminder cleared)."""
+        ...
+
+    async def get(self, alert_id: int) -> Alert | None: ...
+
+    async def topics_declared_into(self, crisis_number: int) -> set[str]:
+        """The topics of the alerts a crisis was declared from."""
+        ...
+
+    async def last_digest(self, crisis_number: int) -> datetime | None:
+        """Up to when the war room's last digest of mentions went (None: none yet)."""
+        ...
+
+    async def claim_digest(self, crisis_number: int, previous: datetime | None, until: datetime) -> bool:
+        """Take the digest up to ``until`` if the last one is still ``previous``: of two replicas,
+        one posts it."""
+        ...
+
+    async def decide(
+        self,
+        alert_id: int,
+        status: AlertStatus,
+        by: Actor,
+        at: datetime,
+        *,
+        reason: str | None = None,
+        remind_at: datetime | None = None,
+        crisis_number: int | None = None,
+    ) -> Alert | None:
+        """Watch, dismiss or declare an open alert; None when it is no longer open (one click wins)."""
         ...

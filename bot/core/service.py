@@ -204,6 +204,17 @@ class CrisisService:
 
         return await self._guard(note(), "note from a message")
 
+    async def declare_from_message(self, text: str, *, permalink: str | None, author: str | None) -> Message:
+        """A message shortcut: the start form pre-filled from a message, which becomes the first evidence."""
+        return await self._guard(self._cases.evidence.declare_form(text, permalink, author), "declare from a message")
+
+    async def evidence_from_message(
+        self, channel_id: str, actor: Actor, text: str, *, permalink: str | None, author: str | None
+    ) -> Message:
+        """A message shortcut: keep a message as evidence of the crisis of this room (or the only open one)."""
+        evidence = self._cases.evidence.attach(self._cases.lookup, channel_id, actor, text, permalink, author)
+        return await self._guard(evidence, "evidence from a message")
+
     async def overviews(self, viewers: Sequence[Actor]) -> list[Message]:
         """What is burning now and what was resolved lately (Slack's App Home), for each viewer
         as far as the plan lets them see it: one read of the crises for all of them."""

@@ -13,6 +13,8 @@ from bot.core.drafts.service import DraftService
 from bot.core.drills.service import Drills
 from bot.core.escalation.paging import PagingService
 from bot.core.escalation.severity import SeverityService
+from bot.core.listening.alerts import Alerts
+from bot.core.listening.evidence import MessageEvidence
 from bot.core.listening.intake import Intake
 from bot.core.plan.access import Access
 
@@ -32,3 +34,5 @@ class UseCases:
     drills: Drills
     access: Access
     intake: Intake
+    alerts: Alerts
+    evidence: MessageEvidence

@@ -25,6 +25,7 @@ def check_references(doc: YamlDocument) -> list[DataIssue]:
     refs.check_scenarios()
     refs.check_updates()
     refs.check_rights()
+    refs.check_monitoring()
     return refs.issues
 
 
@@ -48,6 +49,9 @@ class _References:
         # only text can name an id; any other value already has its schema issue
         if known is not None and isinstance(ref, str) and ref not in known:
             self.add(loc, f"unknown {kind} '{ref}'", did_you_mean(ref, known))
+
+    def check_monitoring(self) -> None:
+        _check_monitoring(self)
 
     def check_people(self) -> None:
         contacts: dict[tuple[str, str], str] = {}
@@ -200,3 +204,16 @@ def _escalation(roles: Mapping[str, Any], rid: str) -> str | None:
     role = roles.get(rid)
     target = role.get("escalates_to") if isinstance(role, dict) else None
     return target if isinstance(target, str) else None
+
+
+def _check_monitoring(refs: _References) -> None:
+    """Topics name scenarios and severities of the plan, and must match something."""
+    monitoring = refs.data.get("monitoring")
+    topics = monitoring.get("topics") if isinstance(monitoring, dict) else None
+    for tid, topic in entries(topics if isinstance(topics, dict) else None):
+        loc = ("monitoring", "topics", tid)
+        refs.need("scenario", refs.scenarios, topic.get("scenario"), (*loc, "scenario"))
+        for key in ("severity", "viral_severity"):
+            refs.need("severity", refs.severities, topic.get(key), (*loc, key))
+        if not any(topic.get(k) for k in ("keywords", "phrases", "handles")):
+            refs.add(loc, "this topic matches nothing", "add keywords, phrases or handles to listen for")

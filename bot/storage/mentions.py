@@ -13,19 +13,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from bot.core.model.mentions import Mention, MentionDigest, Stored
+from bot.core.model.alerts import AlertKind, AlertStatus
+from bot.core.model.mentions import Matched, Mention, MentionDigest, Stored
 from bot.storage.sessions import sessions
 from bot.storage.tables import MENTION_KEY_CONSTRAINT, MENTION_VERSION_CONSTRAINT
 
-MENTION, VERSION = (SQLModel.metadata.tables[t] for t in ("mention", "mention_version"))
+MENTION, VERSION, TOPIC, ALERT = (
+    SQLModel.metadata.tables[t] for t in ("mention", "mention_version", "mention_topic", "listening_alert")
+)
 ATTEMPTS = 3
 COUNTS = ("followers", "reach", "likes", "reposts", "replies")
 CONTENT = ("text", "deleted", "url", "author_handle", "lang", "in_reply_to")
@@ -54,10 +60,10 @@ class SqlMentionStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = sessions(engine)
 
-    async def store(self, source: str, mentions: Sequence[Mention], at: datetime) -> Stored:
+    async def store(self, source: str, batch: Sequence[Matched], at: datetime) -> Stored:
         for attempt in range(ATTEMPTS):
             try:
-                return await self._sessions.run(functools.partial(write_batch, source=source, batch=mentions, at=at))
+                return await self._sessions.run(functools.partial(write_batch, source=source, batch=batch, at=at))
             except IntegrityError as exc:
                 clash = MENTION_KEY_CONSTRAINT in str(exc.orig) or MENTION_VERSION_CONSTRAINT in str(exc.orig)
                 sqlite_clash = "UNIQUE constraint failed: mention" in str(exc.orig)
@@ -65,20 +71,110 @@ class SqlMentionStore:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def digest(self, since: datetime, top: int) -> MentionDigest:
-        window = MENTION.c.first_seen_at >= since
+    async def digest(
+        self, since: datetime, top: int, topic: str | Sequence[str] | None = None, until: datetime | None = None
+    ) -> MentionDigest:
         fields = [MENTION.c[name] for name in MENTION_FIELDS]
-        best = select(*fields).where(window).order_by(MENTION.c.reach.desc().nulls_last(), MENTION.c.id).limit(top)
+        if topic is None:
+            window = MENTION.c.first_seen_at > since
+            if until is not None:
+                window &= MENTION.c.first_seen_at <= until
+            counted = select(func.count()).select_from(MENTION).where(window)
+            best = select(*fields).where(window)
+        else:
+            topics = [topic] if isinstance(topic, str) else list(topic)
+            window = TOPIC.c.topic.in_(topics) & (TOPIC.c.seen_at > since)
+            if until is not None:
+                window &= TOPIC.c.seen_at <= until
+            counted = select(func.count(TOPIC.c.mention_id.distinct())).where(window)
+            ids = select(TOPIC.c.mention_id).where(window).distinct().scalar_subquery()
+            best = select(*fields).where(MENTION.c.id.in_(ids))
+        best = best.order_by(MENTION.c.reach.desc().nulls_last(), MENTION.c.id).limit(top)
         async with self._sessions() as session:
             db = await session.connection()
-            count = (await db.execute(select(func.count()).select_from(MENTION).where(window))).scalar_one()
+            count = (await db.execute(counted)).scalar_one()
             rows = (await db.execute(best)).mappings().all()
         return MentionDigest(int(count), [Mention.model_validate(dict(row)) for row in rows])
 
+    async def get(self, network: str, post_id: str) -> Mention | None:
+        fields = [MENTION.c[name] for name in MENTION_FIELDS]
+        query = select(*fields).where(MENTION.c.network == network, MENTION.c.post_id == post_id)
+        async with self._sessions() as session:
+            row = (await (await session.connection()).execute(query)).mappings().first()
+        return Mention.model_validate(dict(row)) if row else None
 
-def write_batch(db: Connection, source: str, batch: Sequence[Mention], at: datetime) -> Stored:
+    async def counts(self, topic: str | Sequence[str], spans: Sequence[tuple[datetime, datetime]]) -> list[int]:
+        """Mentions of ``topic`` first seen in each span, in one range scan of the topic's index (a
+        mention of two of the topics counted once)."""
+        if not spans:
+            return []
+        topics = [topic] if isinstance(topic, str) else list(topic)
+        seen = TOPIC.c.seen_at
+        sums = [
+            func.count(func.distinct(case(((seen >= a) & (seen < b), TOPIC.c.mention_id), else_=None)))
+            for a, b in spans
+        ]
+        lowest, highest = min(a for a, _ in spans), max(b for _, b in spans)
+        query = select(*sums).where(TOPIC.c.topic.in_(topics), seen >= lowest, seen < highest)
+        async with self._sessions() as session:
+            row = (await (await session.connection()).execute(query)).one()
+        return [int(v) for v in row]
+
+    async def first_seen(self, topics: Sequence[str], since: datetime, until: datetime) -> datetime | None:
+        query = select(func.min(TOPIC.c.seen_at)).where(
+            TOPIC.c.topic.in_(list(topics)), TOPIC.c.seen_at >= since, TOPIC.c.seen_at <= until
+        )
+        async with self._sessions() as session:
+            found = (await (await session.connection()).execute(query)).scalar()
+        return found  # type: ignore[no-any-return]  # min() keeps the column's type: an aware datetime
+
+
+def write_batch(db: Connection, source: str, batch: Sequence[Matched], at: datetime) -> Stored:
     """The whole batch in the caller's transaction. Within a batch the same post may come twice
-    (a tool resending): each is compared with what the batch itself already stored."""
+    (a tool resending): each is compared with what the batch itself already stored. A post's
+    topics are written with its first version only: a re-sent post is not a new mention."""
+    stored = _write_mentions(db, source, [m.mention for m in batch], at)
+    topics = {(m.mention.network, m.mention.post_id): m.topics for m in batch}
+    rows = [{"mention_id": i, "topic": t, "seen_at": at} for key, i in stored.new.items() for t in topics[key]]
+    if rows:
+        db.execute(insert(TOPIC), rows)
+    _raise_viral(db, [m for m in batch if m.viral and m.topics], at)
+    return Stored(stored.accepted, stored.duplicates)
+
+
+def _raise_viral(db: Connection, viral: Sequence[Matched], at: datetime) -> None:
+    """One alert per viral post, ever: a clash on the key means another batch raised it first."""
+    if not viral:
+        return
+    rows = {
+        f"viral:{m.mention.network}:{m.mention.post_id}": {
+            "kind": AlertKind.VIRAL.value,
+            "topic": m.topics[0],
+            "key": f"viral:{m.mention.network}:{m.mention.post_id}",
+            "status": AlertStatus.PENDING.value,
+            "raised_at": at,
+            "window_start": at,
+            "window_count": 1,
+            "baseline_count": 0,
+            "reason": m.viral,
+            "network": m.mention.network,
+            "post_id": m.mention.post_id,
+        }
+        for m in viral
+    }
+    statement = (pg_insert if db.dialect.name == "postgresql" else sqlite_insert)(ALERT)
+    values = [{**row, "active_key": key} for key, row in rows.items()]
+    db.execute(statement.on_conflict_do_nothing(index_elements=["active_key"]), values)
+
+
+@dataclass
+class _Written:
+    accepted: int
+    duplicates: int
+    new: dict[tuple[str, str], int]  # posts first seen in this batch, and their ids
+
+
+def _write_mentions(db: Connection, source: str, batch: Sequence[Mention], at: datetime) -> _Written:
     keys = list({(m.network, m.post_id) for m in batch})
     known: dict[tuple[str, str], list[Any]] = {}
     for start in range(0, len(keys), 500):
@@ -130,7 +226,7 @@ def write_batch(db: Connection, source: str, batch: Sequence[Mention], at: datet
         db.execute(REFRESH, list(refreshed.values()))
     if revised:
         db.execute(REVISE, list(revised.values()))
-    return Stored(accepted, duplicates)
+    return _Written(accepted, duplicates, {key: known[key][0] for key in new})
 
 
 def _record(mention: Mention, source: str, at: datetime) -> dict[str, Any]:

@@ -31,6 +31,7 @@ EVENT_KEY_CONSTRAINT = "uq_timeline_event_crisis_id_key"
 PAGE_KEY_CONSTRAINT = "uq_page_crisis_id_key"
 MENTION_KEY_CONSTRAINT = "uq_mention_network_post_id"
 MENTION_VERSION_CONSTRAINT = "uq_mention_version_mention_id_number"
+ALERT_KEY_CONSTRAINT = "uq_listening_alert_active_key"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -301,3 +302,62 @@ class MentionVersionRow(SQLModel, table=True):
     author_handle: str | None = None
     lang: str | None = None
     in_reply_to: str | None = None
+
+
+class MentionTopicRow(SQLModel, table=True):
+    """A post first seen at ``seen_at`` is about ``topic``: what spikes and digests count. Written
+    once, with the post's first version; (topic, seen_at) makes a window's count an index range."""
+
+    __tablename__ = "mention_topic"
+    __table_args__ = (Index("ix_mention_topic_topic_seen_at", "topic", "seen_at"),)
+
+    mention_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("mention.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    )
+    topic: str = Field(primary_key=True)
+    seen_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class ListeningAlertRow(SQLModel, table=True):
+    """A "Possible crisis" alert. ``active_key`` is unique while the alert is in force (a spike's,
+    until the spike ends; a viral post's, for good): the insert that wins is the one alert."""
+
+    __tablename__ = "listening_alert"
+    __table_args__ = (
+        Index(ALERT_KEY_CONSTRAINT, "active_key", unique=True),
+        Index("ix_listening_alert_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    topic: str
+    key: str
+    active_key: str | None = None
+    status: str
+    raised_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    window_start: datetime = Field(sa_column=_timestamp(nullable=False))
+    window_count: int
+    baseline_count: int = 0
+    reason: str | None = None
+    network: str | None = None
+    post_id: str | None = None
+    remind_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    decided_by: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    dismiss_reason: str | None = None
+    crisis_number: int | None = None
+    card: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class ListeningDigestRow(SQLModel, table=True):
+    """When a war room last got its digest of mentions: a conditional UPDATE on ``last_at`` lets
+    one replica a minute post it."""
+
+    __tablename__ = "listening_digest"
+
+    crisis_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    )
+    last_at: datetime = Field(sa_column=_timestamp(nullable=False))

@@ -153,7 +153,9 @@ def test_json_has_the_same_content_as_plain_data() -> None:
         "drafts",
         "timeline",
         "review",
+        "mentions",  # null: this crisis follows no listening topic
     ]
+    assert data["mentions"] is None
     assert data["key"] == "CRISIS-0007"
     assert data["scenario"] == {"id": "complaint", "name": "Customer complaint"}
     assert data["severity_path"] == ["sev3", "sev2"]

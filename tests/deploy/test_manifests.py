@@ -207,8 +207,13 @@ def test_interactivity_home_tab_and_the_one_event(path: Path) -> None:
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    [shortcut] = manifest["features"]["shortcuts"]
-    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "add_to_timeline")
+    shortcuts = {(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]}
+    # each one the app listens for (bot/adapters/slack/app.py)
+    assert shortcuts == {
+        ("message", "add_to_timeline"),
+        ("message", "declare_from_message"),
+        ("message", "attach_evidence"),
+    }
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
 

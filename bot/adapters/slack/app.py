@@ -40,6 +40,8 @@ from bot.core.service import CrisisService
 log = logging.getLogger(__name__)
 COMMAND = "/crisis"
 SHORTCUT = "add_to_timeline"
+DECLARE_SHORTCUT = "declare_from_message"
+EVIDENCE_SHORTCUT = "attach_evidence"
 # the answer to these forms replaces the card they were opened from (the draft card, edited)
 REPLACES_CARD = frozenset({FormKind.DRAFT_EDIT})
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -250,6 +252,32 @@ class SlackHandlers:
     # -- the message shortcut and the App Home ---------------------------------------------
 
     async def add_to_timeline(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        channel, text, permalink, author = await self._message_facts(body, client)
+        reply = await self.service.note_from_message(
+            channel, self.actor(body), text, permalink=permalink, author=author
+        )
+        await self.answer(client, body.get("response_url"), None, reply)
+
+    async def declare_from_message(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The start form, pre-filled from the message (the trigger lasts 3 s: the permalink is
+        looked up first, quickly, then the modal opens)."""
+        channel, text, permalink, author = await self._message_facts(body, client)
+        reply = await self.service.declare_from_message(text, permalink=permalink, author=author)
+        context = FormContext(response_url=body.get("response_url"), channel_id=channel)
+        say = functools.partial(self.answer, client, context.response_url, self.actor(body).platform_id)
+        await self.show(reply, client, body.get("trigger_id"), context, say)
+
+    async def attach_evidence(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        channel, text, permalink, author = await self._message_facts(body, client)
+        reply = await self.service.evidence_from_message(
+            channel, self.actor(body), text, permalink=permalink, author=author
+        )
+        await self.answer(client, body.get("response_url"), None, reply)
+
+    async def _message_facts(
+        self, body: dict[str, Any], client: AsyncWebClient
+    ) -> tuple[str, str, str | None, str | None]:
+        """(channel, text, permalink, author) of the message a shortcut was used on."""
         channel = str((body.get("channel") or {}).get("id") or "")
         message = body.get("message") or {}
         ts = str(message.get("ts") or "")
@@ -261,11 +289,7 @@ class SlackHandlers:
         author_id = str(message.get("user") or "")
         person = self.chat.person_for(author_id)
         author = self.plan.person_name(person) if person else (author_id or None)
-        text = self.command_text({"text": message.get("text") or ""})
-        reply = await self.service.note_from_message(
-            channel, self.actor(body), text, permalink=permalink, author=author
-        )
-        await self.answer(client, body.get("response_url"), None, reply)
+        return channel, self.command_text({"text": message.get("text") or ""}), permalink, author
 
     async def home_opened(self, event: dict[str, Any]) -> None:
         await self.home.opened(event)
@@ -347,5 +371,7 @@ def build_app(
     app.action(_ACTIONS)(ack=handlers.ack_only, lazy=[handlers.on_button])
     app.view(_FORMS)(ack=handlers.ack_form, lazy=[handlers.on_form])
     app.shortcut(SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.add_to_timeline])
+    app.shortcut(DECLARE_SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.declare_from_message])
+    app.shortcut(EVIDENCE_SHORTCUT)(ack=handlers.ack_only, lazy=[handlers.attach_evidence])
     app.event("app_home_opened")(handlers.home_opened)
     return app, handlers

@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from bot.core.commands import MAX_TITLE, StartCommand
 from bot.core.drafts.frameworks import Framework
 from bot.core.messaging.message import Choice, FieldKind, Form, FormField
-from bot.core.model.actions import CrisisRef, DraftRef, DraftReview, FormKind, NewDraftContext, NoPayload, encode
+from bot.core.model.actions import (
+    AlertRef,
+    CrisisRef,
+    DeclareContext,
+    DraftRef,
+    DraftReview,
+    FormKind,
+    NewDraftContext,
+    NoPayload,
+    encode,
+)
 from bot.core.model.drafts import Draft
 from bot.core.model.events import REVIEW_QUESTIONS
 from bot.core.plan.drills import DrillScript
@@ -27,8 +37,19 @@ MAX_SUMMARY = 1000
 VARIABLE_PREFIX = "var_"
 
 
-def declare(plan: Plan, scenario_id: str | None = None, severity_id: str | None = None) -> Form:
-    """The declare form, pre-filled with what was typed (``/crisis start complaint sev2``)."""
+def declare(
+    plan: Plan,
+    scenario_id: str | None = None,
+    severity_id: str | None = None,
+    *,
+    title: str | None = None,
+    details: str | None = None,
+    source: str | None = None,
+    alert: int | None = None,
+    evidence: DeclareContext | None = None,
+) -> Form:
+    """The declare form, pre-filled with what was typed (``/crisis start complaint sev2``), or
+    with what a possible-crisis card knew (``alert``: its evidence goes with the crisis)."""
     scenarios = tuple(Choice(sid, sc.name) for sid, sc in plan.scenarios.items())
     severities = (
         Choice(USUAL_SEVERITY, "The scenario's usual severity"),
@@ -38,17 +59,24 @@ def declare(plan: Plan, scenario_id: str | None = None, severity_id: str | None 
         kind=FormKind.DECLARE,
         title="Declare a crisis",
         submit="Declare",
-        payload=encode(NoPayload()),
+        payload=encode(evidence or DeclareContext(alert=alert)),
         fields=(
             FormField("scenario", "What kind of crisis?", FieldKind.CHOICE, True, scenario_id, choices=scenarios),
             FormField(
                 "severity", "How bad is it?", FieldKind.CHOICE, True, severity_id or USUAL_SEVERITY, choices=severities
             ),
             FormField(
-                "title", "Title", required=True, hint="Short and factual: it names the war room.", max_length=MAX_TITLE
+                "title",
+                "Title",
+                required=True,
+                initial=title,
+                hint="Short and factual: it names the war room.",
+                max_length=MAX_TITLE,
             ),
-            FormField("details", "What happened?", FieldKind.LONG_TEXT, max_length=MAX_DETAILS, primary=False),
-            FormField("source", "Link to the post that started it", FieldKind.URL, primary=False),
+            FormField(
+                "details", "What happened?", FieldKind.LONG_TEXT, initial=details, max_length=MAX_DETAILS, primary=False
+            ),
+            FormField("source", "Link to the post that started it", FieldKind.URL, initial=source, primary=False),
         ),
     )
 
@@ -208,3 +236,15 @@ def drill(scripts: Mapping[str, DrillScript]) -> Form:
         ),
     )
     return Form(FormKind.DRILL, "Start a drill", "Start", fields, encode(NoPayload()))
+
+
+def dismiss_alert(alert_id: int) -> Form:
+    """Dismissing asks why: the record of alerts nobody acted on is only useful with its reasons."""
+    reason = FormField("reason", "Why is this not a crisis?", FieldKind.LONG_TEXT, True, max_length=MAX_SUMMARY)
+    return Form(
+        kind=FormKind.ALERT_DISMISS,
+        title="Dismiss the alert",
+        submit="Dismiss",
+        payload=encode(AlertRef(alert=alert_id)),
+        fields=(reason,),
+    )

@@ -106,7 +106,16 @@ class Style(StrEnum):
 
 
 # Pressing these asks for text first: the core answers the press with a form to fill in.
-ASKS_FIRST = frozenset({Action.DRAFT_EDIT, Action.DRAFT_CHANGES, Action.DRAFT_PUBLISH, Action.REVIEW_OPEN})
+ASKS_FIRST = frozenset(
+    {
+        Action.DRAFT_EDIT,
+        Action.DRAFT_CHANGES,
+        Action.DRAFT_PUBLISH,
+        Action.REVIEW_OPEN,
+        Action.ALERT_DECLARE,
+        Action.ALERT_DISMISS,
+    }
+)
 
 
 @dataclass(frozen=True)

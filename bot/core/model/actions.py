@@ -28,6 +28,10 @@ class Action(StrEnum):
     DRAFT_CHANGES = "draft_changes"
     DRAFT_PUBLISH = "draft_publish"
     REVIEW_OPEN = "review_open"
+    ALERT_DECLARE = "alert_declare"
+    ALERT_WATCH = "alert_watch"
+    ALERT_DISMISS = "alert_dismiss"
+    ALERT_ESCALATE = "alert_escalate"
 
 
 class FormKind(StrEnum):
@@ -41,6 +45,7 @@ class FormKind(StrEnum):
     REVIEW = "crisis_review_form"
     UPDATE = "crisis_update_form"
     DRILL = "crisis_drill_form"
+    ALERT_DISMISS = "alert_dismiss_form"
 
 
 MAX_ID = 2**63 - 1  # ids fit a 64-bit column: a 40-digit id is refused here, not by the database
@@ -76,6 +81,25 @@ class CrisisRef(Payload):
     crisis: int = Field(ge=1, le=MAX_ID)
 
 
+class AlertRef(Payload):
+    alert: int = Field(ge=1, le=MAX_ID)
+
+
+class ProposedEscalation(AlertRef):
+    crisis: int = Field(ge=1, le=MAX_ID)
+    severity: str = Field(pattern=r"^sev[1-9]$")
+
+
+class DeclareContext(Payload):
+    """The declare form; ``alert``: opened from a possible-crisis card, whose evidence it attaches;
+    ``url``, ``author``, ``content_hash``: opened from a chat message, kept as the first evidence."""
+
+    alert: int | None = Field(default=None, ge=1, le=MAX_ID)
+    url: str | None = Field(default=None, max_length=1000)
+    author: str | None = Field(default=None, max_length=200)
+    content_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 class NewDraftContext(CrisisRef):
     """The facts form of a new draft: for which crisis, framework, stage and language."""
 
@@ -93,10 +117,14 @@ BUTTON_PAYLOADS: dict[Action, type[Payload]] = {
     Action.DRAFT_CHANGES: DraftReview,
     Action.DRAFT_PUBLISH: DraftRef,
     Action.REVIEW_OPEN: CrisisRef,
+    Action.ALERT_DECLARE: AlertRef,
+    Action.ALERT_WATCH: AlertRef,
+    Action.ALERT_DISMISS: AlertRef,
+    Action.ALERT_ESCALATE: ProposedEscalation,
 }
 
 FORM_PAYLOADS: dict[FormKind, type[Payload]] = {
-    FormKind.DECLARE: NoPayload,
+    FormKind.DECLARE: DeclareContext,
     FormKind.DRAFT_NEW: NewDraftContext,
     FormKind.DRAFT_EDIT: DraftRef,
     FormKind.DRAFT_PUBLISH: DraftRef,
@@ -104,6 +132,7 @@ FORM_PAYLOADS: dict[FormKind, type[Payload]] = {
     FormKind.REVIEW: CrisisRef,
     FormKind.UPDATE: CrisisRef,
     FormKind.DRILL: NoPayload,
+    FormKind.ALERT_DISMISS: AlertRef,
 }
 
 P = TypeVar("P", bound=Payload)

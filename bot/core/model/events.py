@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     DRILL_PAUSED = "drill_paused"
     DRILL_RESUMED = "drill_resumed"
     DRILL_ENDED = "drill_ended"
+    ESCALATION_PROPOSED = "escalation_proposed"  # a viral post: listening proposed a severity
+    EVIDENCE = "evidence"  # a public post kept as evidence (from an alert, or a message shortcut)
 
 
 SEVERITY_CHANGES = frozenset({EventKind.ESCALATED, EventKind.DEESCALATED})
@@ -122,6 +124,19 @@ class Injected(EventData):
     what: str | None = None  # the inject itself, without what the timeline says around it
 
 
+class Evidence(EventData):
+    """A post kept with the crisis: what it said is identified by its content hash, as stored."""
+
+    network: str | None = None
+    post_id: str | None = None
+    url: str | None = None
+    author: str | None = None
+    reach: int | None = None
+    content_hash: str | None = None
+    alert: int | None = None
+    to_severity: str | None = None  # an escalation proposed because of this post
+
+
 class Reviewed(EventData):
     """The post-incident review's answers, one per question of ``REVIEW_QUESTIONS``."""
 
@@ -148,6 +163,8 @@ DATA_OF: dict[EventKind, type[EventData]] = {
     EventKind.REVIEW: Reviewed,
     EventKind.DRILL_INJECT: Injected,
     EventKind.DRILL_INJECT_SKIPPED: Injected,
+    EventKind.EVIDENCE: Evidence,
+    EventKind.ESCALATION_PROPOSED: Evidence,
 }
 
 

@@ -61,6 +61,15 @@ class Mention(BaseModel):
 
 
 @dataclass(frozen=True)
+class Matched:
+    """A mention with the plan's topics it is about, and why it matters on its own (virality)."""
+
+    mention: Mention
+    topics: tuple[str, ...] = ()
+    viral: str | None = None
+
+
+@dataclass(frozen=True)
 class Rejected:
     """One item of a batch that was not stored, and why: ``field`` is its path in the item as sent."""
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.core.model.base import Strict
 from bot.core.model.permissions import DEFAULT_RULES, Permission, Rule
 from bot.core.plan.drills import DrillScript, DrillSettings
+from bot.core.plan.monitoring import Monitoring
 from bot.core.plan.playbook import Playbook
 from bot.core.plan.sources import SourceMapping
 
@@ -127,6 +128,8 @@ class Plan(Strict):
     war_room: WarRoomSettings = WarRoomSettings()
     updates: UpdateSettings = UpdateSettings()
     drills: DrillSettings = DrillSettings()
+    # social listening: topics, spike thresholds, virality triggers, the monitoring channel
+    monitoring: Monitoring = Monitoring()
     people: dict[Id, Person] = Field(min_length=1)
     groups: dict[Id, Group] = Field(default_factory=dict)
     roles: dict[Id, Role] = Field(min_length=1)

@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from bot.core.listening.report import MentionsReport
 from bot.core.messaging.text import duration
 from bot.core.model.crisis import Crisis
 from bot.core.model.drafts import Draft
 from bot.core.model.events import REVIEW_QUESTIONS, TimelineEvent
 from bot.core.plan.model import Plan
 from bot.core.reports.figures import Figures, draft_counts, event_link, event_who, figures, path_label, utc
+from bot.core.reports.mentions import mentions_json, mentions_markdown
 
 NOT_ANSWERED = "not answered yet"
 _INLINE = re.compile(r"([\\`*_\[\]<>|~#])")
@@ -94,6 +96,7 @@ def to_markdown(
     events: Sequence[TimelineEvent],
     drafts: Sequence[Draft],
     review: Mapping[str, str] | None = None,
+    mentions: MentionsReport | None = None,
 ) -> str:
     """The whole report as GitHub-flavoured Markdown, ending with a newline."""
     fig = figures(crisis, events, drafts)
@@ -144,6 +147,8 @@ def to_markdown(
     out += ["", "## People", "", *_people(plan, fig), "", "## Drafts", "", draft_counts(fig.drafts_by_status)]
     for d in sorted(drafts, key=lambda d: (utc(d.created_at), d.id or 0)):
         out += ["", *_draft(d)]
+    if mentions is not None:
+        out += ["", *mentions_markdown(mentions)]
     out += ["", "## Timeline", ""]
     timeline = (
         (iso(e.at), md_cell(event_who(e)), md_cell(e.kind.replace("_", " ")), _what(e))
@@ -199,6 +204,7 @@ def to_json(
     events: Sequence[TimelineEvent],
     drafts: Sequence[Draft],
     review: Mapping[str, str] | None = None,
+    mentions: MentionsReport | None = None,
 ) -> dict[str, Any]:
     """The report's content as JSON-ready data: ISO UTC strings, durations in whole seconds."""
     fig = figures(crisis, events, drafts)
@@ -246,6 +252,7 @@ def to_json(
             for e in sorted(events, key=lambda e: utc(e.at))
         ],
         "review": [{"key": k, "question": q, "answer": a or None} for k, q, a in _review(review)],
+        "mentions": mentions_json(mentions) if mentions is not None else None,
     }
 
 
@@ -291,8 +298,10 @@ def render(
     drafts: Sequence[Draft],
     fmt: str,
     review: Mapping[str, str] | None = None,
+    mentions: MentionsReport | None = None,
 ) -> str:
     """The report as text, ``md`` or ``json``: what every export (command line, chat) writes."""
     if fmt == "json":
-        return json.dumps(to_json(plan, crisis, events, drafts, review), ensure_ascii=False, indent=2) + "\n"
-    return to_markdown(plan, crisis, events, drafts, review)
+        data = to_json(plan, crisis, events, drafts, review, mentions)
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return to_markdown(plan, crisis, events, drafts, review, mentions)
