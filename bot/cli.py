@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,7 +25,11 @@ from bot.config import Settings
 from bot.core.model.errors import CrisisError
 from bot.core.plan.chain import resolve, role_people
 from bot.core.plan.model import LoadedPlan
+from bot.core.ports import DraftRenderer
 from bot.datafiles.yaml import DataFileError
+
+if TYPE_CHECKING:
+    from bot.adapters.http.server import Endpoint
 
 app = typer.Typer(
     name="crisisbot",
@@ -192,41 +196,130 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (HTTP mode).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (HTTP mode).")] = None,
 ) -> None:
-    """Run the Slack app: HTTP (POST /slack/events, GET /healthz), or Socket Mode if SLACK_APP_TOKEN is set.
+    """Run the bot for the configured platform: Slack (SLACK_*: POST /slack/events, or Socket Mode if
+    SLACK_APP_TOKEN is set) or Microsoft Teams (TEAMS_*: POST /api/messages); GET /healthz, /readyz;
     POST /intake/{source} takes mentions from listening tools beside it."""
-    from bot.adapters.http.intake import intake_endpoint, intake_secrets
-    from bot.adapters.slack.server import freeze_startup_objects, serve_forever
-    from bot.storage.health import database_readiness
-
     settings = _settings(plan_path=plan, host=host, port=port)
-    problems = settings.slack_problems()
+    slack, teams = settings.slack_configured, settings.teams_configured
+    if slack and teams:
+        err().print(Text("crisisbot cannot start: both SLACK_* and TEAMS_* are set.", style="bold red"))
+        err().print(
+            Text(
+                "  - Run one crisisbot per platform, each with its own database (DATABASE_URL or CRISISBOT_DB_PATH): "
+                "a crisis lives on one platform, and one process drives one chat platform."
+            )
+        )
+        raise typer.Exit(2)
+    if not slack and not teams:
+        err().print(Text("crisisbot cannot start: no chat platform is configured.", style="bold red"))
+        for platform, problems in (("Slack", settings.slack_problems()), ("Teams", settings.teams_problems())):
+            err().print(Text(f"For {platform}:"))
+            for problem in problems:
+                err().print(Text(f"  - {problem}"))
+        err().print(Text("To try crisisbot without either: crisisbot console"))
+        raise typer.Exit(2)
+    err().print(Text(f"crisisbot serves {'Microsoft Teams' if teams else 'Slack'} (set in the environment)"))
+    if teams:
+        _serve_teams(settings)
+    else:
+        _serve_slack(settings)
+
+
+def _refuse(platform: str, problems: list[str]) -> None:
     if problems:
-        err().print(Text("crisisbot cannot start for Slack:", style="bold red"))
+        err().print(Text(f"crisisbot cannot start for {platform}:", style="bold red"))
         for problem in problems:
             err().print(Text(f"  - {problem}"))
         raise typer.Exit(2)
+
+
+def _serve_with(
+    settings: Settings, platform: str, problems: list[str], serve: Callable[..., Coroutine[Any, Any, None]]
+) -> None:
+    """Refuse bad settings, then run ``serve(loaded, renderer, store)`` until stopped."""
+    _refuse(platform, problems)
     loaded = _plan(settings)
 
     async def run() -> None:
         renderer, _ = container.frameworks_from(settings)
         async with container.storage(settings) as store:
-            bolt, core, chat, handlers = container.slack_bot(settings, loaded, store, renderer)
-            token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
-            freeze_startup_objects()
-            try:
-                async with container.background(core):
-                    ready = database_readiness(store.engine)
-                    secrets = intake_secrets(os.environ, core.service.intake_sources)
-                    intake = intake_endpoint(core.service, secrets)
-                    await serve_forever(bolt, settings.host, settings.port, token, ready=ready, others=[intake])
-            finally:
-                await handlers.drain()
-                await chat.aclose()
+            await serve(loaded, renderer, store)
 
     try:
         _run(run())
     except KeyboardInterrupt:
         err().print("stopped")
+
+
+def _intake(core: container.Core) -> Endpoint:
+    """POST /intake/{source}, beside whichever platform is served."""
+    from bot.adapters.http.intake import intake_endpoint, intake_secrets
+
+    return intake_endpoint(core.service, intake_secrets(os.environ, core.service.intake_sources))
+
+
+def _serve_slack(settings: Settings) -> None:
+    from bot.adapters.slack.server import freeze_startup_objects, serve_forever
+    from bot.storage.health import database_readiness
+
+    async def serve(loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage) -> None:
+        bolt, core, chat, handlers = container.slack_bot(settings, loaded, store, renderer)
+        token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
+        freeze_startup_objects()
+        try:
+            async with container.background(core):
+                ready = database_readiness(store.engine)
+                await serve_forever(bolt, settings.host, settings.port, token, ready=ready, others=[_intake(core)])
+        finally:
+            await handlers.drain()
+            await chat.aclose()
+
+    _serve_with(settings, "Slack", settings.slack_problems(), serve)
+
+
+def _serve_teams(settings: Settings) -> None:
+    from bot.adapters.http import server as http
+    from bot.adapters.teams.sdk import MESSAGES_PATH
+    from bot.storage.health import database_readiness
+
+    async def serve(loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage) -> None:
+        teams = container.teams_bot(settings, loaded, store, renderer)
+        try:
+            endpoints = await teams.start()
+            runner = await http.start(
+                http.build([*endpoints, _intake(teams.core)], ready=database_readiness(store.engine)),
+                settings.host,
+                settings.port,
+            )
+            try:
+                async with container.background(teams.core):
+                    where = f"http://{settings.host}:{settings.port}{MESSAGES_PATH}"
+                    logging.getLogger(__name__).info("crisisbot: Microsoft Teams, listening on %s", where)
+                    await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+        finally:
+            await teams.aclose()
+
+    _serve_with(settings, "Microsoft Teams", settings.teams_problems(), serve)
+
+
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")] = Path("crisisbot-teams.zip"),
+    app_id: Annotated[str | None, typer.Option(help="The Microsoft App ID (default: TEAMS_APP_ID).")] = None,
+) -> None:
+    """Build the Teams app package (manifest and icons) to upload in Teams or the Teams Admin Center."""
+    import re
+
+    from bot.adapters.teams.package import build_package
+
+    chosen = (app_id or _settings().teams_app_id or "").strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", chosen):
+        err().print(Text("Give the Microsoft App ID (a GUID): --app-id, or TEAMS_APP_ID.", style="red"))
+        raise typer.Exit(2)
+    build_package(chosen, output)
+    err().print(Text(f"Wrote {output}: upload it in Teams (Apps > Manage your apps > Upload an app).", style="green"))
 
 
 @app.command("export")

@@ -7,6 +7,7 @@ the settings, or a traceback that contains them, never shows a token.
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DB_PATH = Path(".crisisbot") / "crisisbot.db"
 DEFAULT_PLAN_PATH = Path("playbooks") / "plan.yaml"
 DEFAULT_FRAMEWORKS_PATH = Path("message_frameworks")
+TEAMS_CLOUDS = ("public", "usgov", "usgovdod", "china")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,15 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
     slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL"))
+    teams_app_id: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_APP_ID"))
+    teams_app_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("TEAMS_APP_PASSWORD"))
+    teams_tenant_id: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_TENANT_ID"))
+    teams_cloud: str = Field(default="Public", validation_alias=AliasChoices("TEAMS_CLOUD"))
+    teams_login_url: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_LOGIN_URL"))
+    teams_openid_metadata_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEAMS_OPENID_METADATA_URL")
+    )
+    teams_graph_url: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_GRAPH_URL"))
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
 
@@ -67,6 +79,53 @@ class Settings(BaseSettings):
             )
         if not self.slack_api_url.startswith(("https://", "http://")):
             problems.append("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/.")
+        return problems
+
+    @property
+    def slack_configured(self) -> bool:
+        """Any SLACK_* credential set: the operator means Slack, so its problems are named."""
+        return any(
+            v is not None and v.get_secret_value().strip()
+            for v in (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
+        )
+
+    @property
+    def teams_configured(self) -> bool:
+        """Any TEAMS_* credential set: the operator means Teams (and only then is its SDK imported)."""
+        password = self.teams_app_password.get_secret_value().strip() if self.teams_app_password else ""
+        return bool((self.teams_app_id or "").strip() or password or (self.teams_tenant_id or "").strip())
+
+    def teams_problems(self) -> list[str]:
+        """What stops ``serve`` from starting for Teams, each naming the variable and the fix."""
+        problems = []
+        if not _GUID.match((self.teams_app_id or "").strip()):
+            problems.append(
+                "TEAMS_APP_ID must be the Microsoft App ID (a GUID) of the Azure Bot's Entra app registration."
+            )
+        if not (self.teams_app_password.get_secret_value().strip() if self.teams_app_password else ""):
+            problems.append("TEAMS_APP_PASSWORD is not set: create a client secret in the app registration.")
+        if not _GUID.match((self.teams_tenant_id or "").strip()):
+            problems.append(
+                "TEAMS_TENANT_ID must be your Entra tenant id (a GUID): crisisbot is a single-tenant bot "
+                "(its war rooms are made through your tenant's Graph)."
+            )
+        if self.teams_cloud.strip().lower() not in TEAMS_CLOUDS:
+            problems.append("TEAMS_CLOUD must be Public, USGov, USGovDoD or China.")
+        for name, url in (
+            ("TEAMS_LOGIN_URL", self.teams_login_url),
+            ("TEAMS_OPENID_METADATA_URL", self.teams_openid_metadata_url),
+            ("TEAMS_GRAPH_URL", self.teams_graph_url),
+        ):
+            if url is not None and not url.startswith(("https://", "http://")):
+                problems.append(f"{name} must be an http(s) URL.")
+        metadata = self.teams_openid_metadata_url
+        if metadata is not None and not metadata.rstrip("/").endswith("/openidconfiguration"):
+            problems.append(
+                "TEAMS_OPENID_METADATA_URL must end with /openidconfiguration "
+                "(the keys are read beside it, at .../keys)."
+            )
+        if self.teams_graph_url is not None and self.teams_graph_url.rstrip("/").endswith("/v1.0"):
+            problems.append("TEAMS_GRAPH_URL is Graph's base without /v1.0, such as https://graph.microsoft.com.")
         return problems
 
     def db_url(self) -> str:

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
     from bot.adapters.slack.app import SlackHandlers
     from bot.adapters.slack.chat import SlackChat
+    from bot.adapters.teams.bot import TeamsBot
 
 
 class StartupError(Exception):
@@ -212,6 +213,17 @@ def slack_bot(
     core = build_core(loaded, store, chat, renderer, replica=settings.replica_id)
     bolt, handlers = build_app(core.service, chat, secret, store.events)
     return bolt, core, chat, handlers
+
+
+def teams_bot(settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer) -> TeamsBot:
+    """The Teams adapter and the core behind it; call only once ``settings.teams_problems()`` is
+    empty. Imports the Teams SDK (seconds, tens of MB): only Teams deployments pay for it."""
+    from bot.adapters.teams.bot import TeamsBot, TeamsConfig
+
+    def build(chat: ChatPort) -> Core:
+        return build_core(loaded, store, chat, renderer, replica=settings.replica_id)
+
+    return TeamsBot.build(TeamsConfig.of(settings), loaded.plan, build)
 
 
 @asynccontextmanager

@@ -50,10 +50,12 @@ class InviteReport:
 @dataclass(frozen=True)
 class ChatLimits:
     """What the platform allows where the core must fit its own text: room names (Slack allows
-    80 characters, Teams channel names 50) and the one-line header of a message (Slack: 150)."""
+    80 characters, Teams channel names 50) and the one-line header of a message (Slack: 150).
+    ``pins``: whether the bot can pin a post in a room (Teams channels have no pinned posts)."""
 
     room_name: int
     header: int
+    pins: bool = True
 
 
 class ChatPort(Protocol):

@@ -108,6 +108,8 @@ class DeclarationSteps(UseCase):
         """Pinning a pinned message is no change (Slack's already_pinned), so this step is safe."""
         assert crisis.room is not None, "the room step comes first"
         assert crisis.kickoff_message_id is not None, "the kickoff step comes first"
+        if not self.chat.limits.pins:
+            return "not pinned: this platform has no pinned posts in rooms (the kickoff is the room's first post)"
         await self.chat.pin(PostedMessage(channel_id=crisis.room.id, message_id=crisis.kickoff_message_id))
         return "pinned"
 

@@ -24,6 +24,7 @@ from bot.core.plan.sources import SourceMapping
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 SEVERITY_ID = re.compile(r"^sev[1-9]$")
+GUID = r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 
 
 class Person(Strict):
@@ -33,7 +34,8 @@ class Person(Strict):
     title: str = ""
     email: str | None = None
     slack_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
-    teams_id: str | None = None
+    # the person's Entra object id (a GUID): Teams mentions and pages them by it
+    teams_id: str | None = Field(default=None, pattern=GUID)
 
 
 class Group(Strict):
@@ -118,6 +120,26 @@ class WarRoomSettings(Strict):
     private: bool = True
 
 
+class TeamsWarRoom(StrEnum):
+    """Where a Teams war room lives. A standard channel is the safe default: every member of the
+    crisis team can see it, and bots post in it everywhere. A private channel keeps it to those
+    invited, but Microsoft has documented both that bots cannot post in private channels and that
+    they can: check your tenant first. A group chat needs no team, has no channel to find later,
+    and its name (topic) need not be unique."""
+
+    STANDARD_CHANNEL = "standard_channel"
+    PRIVATE_CHANNEL = "private_channel"
+    GROUP_CHAT = "group_chat"
+
+
+class TeamsSettings(Strict):
+    """The plan's Teams section: which team holds the war rooms (its Graph id, a GUID; unset: the
+    team the app was installed in) and what kind of room a war room is."""
+
+    team_id: str | None = Field(default=None, pattern=GUID)
+    war_room: TeamsWarRoom = TeamsWarRoom.STANDARD_CHANNEL
+
+
 class Plan(Strict):
     """A whole crisis plan. Use :func:`load_plan`; it also checks every cross-reference."""
 
@@ -126,6 +148,7 @@ class Plan(Strict):
     lead_role: Id
     announcements_channel: str = Field(default="crisis-announcements", pattern=r"^[a-z0-9_-]{1,80}$")
     war_room: WarRoomSettings = WarRoomSettings()
+    teams: TeamsSettings = TeamsSettings()
     updates: UpdateSettings = UpdateSettings()
     drills: DrillSettings = DrillSettings()
     # social listening: topics, spike thresholds, virality triggers, the monitoring channel

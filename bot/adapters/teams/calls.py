@@ -1,0 +1,91 @@
+"""HTTP calls to Microsoft (Bot Connector, Graph, the token endpoint), with bounded retries.
+
+Both services answer 429 with ``Retry-After`` under load, and Graph's own SDK would wait up to
+180 s: a declaration must not sit minutes behind one call, so the wait is honoured but capped, and
+a few attempts at most are made. ``sleep`` is how calls wait (tests record the waits instead).
+Whatever still fails is a :class:`ChatPlatformError` naming what could not be done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.core.model.errors import ChatPlatformError
+
+log = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
+Token = Callable[[], Awaitable[str]]
+MAX_RETRY_WAIT = 10.0
+ATTEMPTS = 4
+CALL_TIMEOUT = 10.0
+RETRIED = frozenset({429, 502, 503, 504})
+
+
+class CallRefused(ChatPlatformError):
+    """Microsoft answered with an error; ``status`` and ``code`` let callers react (a name taken)."""
+
+    def __init__(self, what: str, status: int, code: str, detail: str) -> None:
+        super().__init__(f"Teams could not {what} ({code or status}).")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def make_session(timeout: float = CALL_TIMEOUT) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+
+def retry_wait(headers: Mapping[str, str], attempt: int) -> float:
+    """Retry-After (seconds) when given, else a short backoff; never more than MAX_RETRY_WAIT."""
+    raw = headers.get("Retry-After", "")
+    wait = float(raw) if raw.strip().isdigit() else 0.5 * 2**attempt
+    return min(wait, MAX_RETRY_WAIT)
+
+
+class Caller:
+    """Authorized JSON calls: ``token`` gives a bearer token for the service called."""
+
+    def __init__(self, session: aiohttp.ClientSession, token: Token, sleep: Sleep = asyncio.sleep) -> None:
+        self.session = session
+        self.token = token
+        self.sleep = sleep
+
+    async def call(self, method: str, url: str, what: str, body: Any = None) -> Any:
+        """The answer's JSON (None when empty); retried on 429 and 5xx with bounded waits."""
+        for attempt in range(ATTEMPTS):
+            try:
+                headers = {"Authorization": f"Bearer {await self.token()}"}
+                async with self.session.request(method, url, json=body, headers=headers) as response:
+                    text = await response.text()
+                    if response.status in RETRIED and attempt < ATTEMPTS - 1:
+                        await self.sleep(retry_wait(response.headers, attempt))
+                        continue
+                    if response.status >= 400:
+                        code, detail = _error_of(text)
+                        log.warning("Teams could not %s: HTTP %s %s", what, response.status, code)
+                        raise CallRefused(what, response.status, code, detail)
+                    return json.loads(text) if text.strip() else None
+            except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+                if attempt < ATTEMPTS - 1 and not isinstance(exc, json.JSONDecodeError):
+                    await self.sleep(retry_wait({}, attempt))
+                    continue
+                raise ChatPlatformError(f"Teams could not {what} (no answer: {type(exc).__name__}).") from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _error_of(text: str) -> tuple[str, str]:
+    """Graph and the Bot Connector both answer ``{"error": {"code", "message"}}``."""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        return "", text[:200]
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code") or ""), str(error.get("message") or "")
+    return "", text[:200]

@@ -1,0 +1,259 @@
+"""TeamsChat: the core's ChatPort in Microsoft Teams.
+
+War rooms are channels of the crisis team, made through Graph (a standard channel unless the plan
+says private); messages go through the Bot Connector to the serviceUrl Teams gave for that team
+or conversation, remembered from the install event and every activity since (a proactive message
+has no request to read it from). People are reached by their Entra object id: from the plan, or
+found by e-mail through Graph. A page is a 1:1 message, which Teams only allows once the person
+has the app: when that is refused, the core says so in the war room.
+
+Teams keeps no record a bot can search for "the message I posted under this key", so keyed posts
+are remembered by this process only: a declaration resumed by another process may post again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from bot.adapters.teams.calls import CallRefused
+from bot.adapters.teams.cards import CardRenderer, attachment
+from bot.adapters.teams.connector import Connector
+from bot.adapters.teams.graph import Graph
+from bot.core.messaging.message import Message
+from bot.core.model.chat import Attachment, PostedMessage
+from bot.core.model.crisis import Room
+from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
+from bot.core.plan.model import Plan, TeamsWarRoom
+from bot.core.ports import ChatLimits, InviteReport, Member
+
+log = logging.getLogger(__name__)
+NO_SERVICE_URL = "Teams has not contacted crisisbot yet: mention @crisisbot once in the crisis team."
+
+
+class Addresses:
+    """Where Teams said to send: the serviceUrl by conversation and by team, and the crisis team."""
+
+    def __init__(self, team_id: str | None) -> None:
+        self.team_id = team_id  # the plan's, or the team the app was installed in
+        self.by_conversation: dict[str, str] = {}
+        self.by_team: dict[str, str] = {}
+        self.latest: str | None = None
+
+    def seen(self, service_url: str, conversation_id: str | None, team_id: str | None) -> None:
+        self.latest = service_url
+        if conversation_id:
+            self.by_conversation[conversation_id.split(";", 1)[0]] = service_url
+        if team_id:
+            self.by_team[team_id] = service_url
+
+    def installed_in(self, team_id: str) -> None:
+        if self.team_id is None:
+            self.team_id = team_id
+
+    def service_url(self, conversation_id: str | None = None) -> str:
+        found = self.by_conversation.get((conversation_id or "").split(";", 1)[0])
+        found = found or (self.by_team.get(self.team_id) if self.team_id else None) or self.latest
+        if found is None:
+            raise ChatPlatformError(NO_SERVICE_URL)
+        return found
+
+    def crisis_team(self) -> str:
+        if self.team_id is None:
+            raise ChatPlatformError(
+                "No crisis team: set teams.team_id in the plan, or install crisisbot in the crisis team."
+            )
+        return self.team_id
+
+
+class TeamsChat:
+    limits = ChatLimits(room_name=50, header=150, pins=False)  # Teams channel names: 50 characters
+
+    def __init__(self, connector: Connector, graph: Graph, plan: Plan, addresses: Addresses) -> None:
+        self.connector = connector
+        self.graph = graph
+        self.plan = plan
+        self.addresses = addresses
+        self.teams_ids: dict[str, str] = {pid: p.teams_id for pid, p in plan.people.items() if p.teams_id}
+        self.unresolved: dict[str, str] = {}
+        self.renderer = CardRenderer(self.teams_ids)
+        self._keyed: dict[tuple[str, str], PostedMessage] = {}
+        self._personal: dict[str, str] = {}  # Entra id -> 1:1 conversation id
+        self._room_team: dict[str, str] = {}
+
+    # -- who's who ---------------------------------------------------------------------------
+
+    def person_for(self, entra_id: str) -> str | None:
+        return next((pid for pid, uid in self.teams_ids.items() if uid.lower() == entra_id.lower()), None)
+
+    async def prepare(self, members: Sequence[Member]) -> None:
+        await asyncio.gather(*(self._lookup(m) for m in members if m.person_id not in self.teams_ids))
+
+    async def _lookup(self, member: Member) -> None:
+        email = member.person.email
+        if not email:
+            self.unresolved[member.person_id] = "no Teams id or e-mail in the plan"
+            return
+        try:
+            found = await self.graph.user_by_email(email)
+        except ChatPlatformError as exc:
+            self.unresolved[member.person_id] = f"not found by e-mail ({exc.user_message})"
+            return
+        if found is None:
+            self.unresolved[member.person_id] = "not found by e-mail"
+            return
+        self.teams_ids[member.person_id] = found
+        self.unresolved.pop(member.person_id, None)
+
+    async def entra_id(self, member: Member) -> str:
+        if member.person_id not in self.teams_ids:
+            await self._lookup(member)
+        found = self.teams_ids.get(member.person_id)
+        if found is None:
+            raise ChatPlatformError(f"{member.person.name}: {self.unresolved.get(member.person_id, 'unknown')}")
+        return found
+
+    # -- rooms ---------------------------------------------------------------------------------
+
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        """A channel of the crisis team; the plan's ``teams.war_room`` says which kind (Slack's
+        ``war_room.private`` does not apply: see the README's Teams section)."""
+        team = self.addresses.crisis_team()
+        kind = self.plan.teams.war_room
+        owner = self._owner() if kind is TeamsWarRoom.PRIVATE_CHANNEL else None
+        description = f"{topic} · {purpose}"[:1024]
+        try:
+            made = await self.graph.create_channel(team, name, description, kind is TeamsWarRoom.PRIVATE_CHANNEL, owner)
+        except CallRefused as exc:
+            if exc.status == 409 or "already exist" in exc.detail.lower() or exc.code == "NameAlreadyExists":
+                raise RoomNameTakenError(name) from None
+            raise
+        room = Room(id=str(made["id"]), name=str(made.get("displayName") or name), url=made.get("webUrl"))
+        self._room_team[room.id] = team
+        return room
+
+    def _owner(self) -> str | None:
+        """A private channel needs an owner when an app creates it: the lead role's first person
+        with a Teams id."""
+        lead = self.plan.roles.get(self.plan.lead_role)
+        return next((self.teams_ids[p] for p in (lead.people if lead else []) if p in self.teams_ids), None)
+
+    async def find_room(self, name: str) -> Room | None:
+        team = self.addresses.crisis_team()
+        for channel in await self.graph.channels(team):
+            if str(channel.get("displayName") or "").lower() == name.lower():
+                room = Room(id=str(channel["id"]), name=str(channel["displayName"]), url=channel.get("webUrl"))
+                self._room_team[room.id] = team
+                return room
+        return None
+
+    async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
+        """Into the crisis team (who sees a standard channel), and the channel itself if private."""
+        report = InviteReport()
+        team = self._room_team.get(room.id) or self.addresses.crisis_team()
+        in_team = await self.graph.team_members(team)
+        for member in members:
+            try:
+                entra = await self.entra_id(member)
+                if entra in in_team and self.plan.teams.war_room is TeamsWarRoom.STANDARD_CHANNEL:
+                    report.already_in.append(member.person_id)
+                    continue
+                if entra not in in_team:
+                    await self.graph.add_team_member(team, entra)
+                if self.plan.teams.war_room is TeamsWarRoom.PRIVATE_CHANNEL:
+                    await self.graph.add_channel_member(team, room.id, entra)
+                report.invited.append(member.person_id)
+            except ChatPlatformError as exc:
+                report.failed[member.person_id] = exc.user_message
+        return report
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def activities(self, message: Message) -> list[dict[str, Any]]:
+        return [
+            {"type": "message", "summary": message.summary[:200], "attachments": [attachment(card)]}
+            for card in self.renderer.cards(message)
+        ]
+
+    async def post(
+        self, channel_id: str, message: Message, thread_id: str | None = None, *, key: str | None = None
+    ) -> PostedMessage:
+        service_url = self.addresses.service_url(channel_id)
+        conversation = f"{channel_id};messageid={thread_id}" if thread_id else channel_id
+        ids = [await self.connector.send(service_url, conversation, a) for a in self.activities(message)]
+        posted = PostedMessage(channel_id=channel_id, message_id=ids[0])
+        if key:
+            self._keyed[(channel_id, key)] = posted
+        return posted
+
+    async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
+        return self._keyed.get((channel, key))
+
+    async def pin(self, posted: PostedMessage) -> None:
+        raise ChatPlatformError("Teams has no pinned posts in channels.")
+
+    async def update(self, posted: PostedMessage, message: Message) -> None:
+        activity = self.activities(message)[0]
+        service_url = self.addresses.service_url(posted.channel_id)
+        await self.connector.update(service_url, posted.channel_id, posted.message_id, activity)
+
+    async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
+        entra = await self.entra_id(member)
+        conversation = self._personal.get(entra)
+        if conversation is None:
+            try:
+                conversation = await self.connector.open_personal(self.addresses.service_url(), entra)
+            except CallRefused as exc:
+                raise ChatPlatformError(
+                    f"Teams refused a direct chat with {member.person.name} ({exc.code or exc.status}): "
+                    "install crisisbot for them (see deploy/README.md)."
+                ) from None
+            self._personal[entra] = conversation
+            self.addresses.by_conversation.setdefault(conversation, self.addresses.service_url())
+        posted = await self.post(conversation, message)
+        if key:
+            self._keyed[(f"person:{member.person_id}", key)] = posted
+        return posted
+
+    async def find_notified(self, member: Member, key: str) -> PostedMessage | None:
+        return self._keyed.get((f"person:{member.person_id}", key))
+
+    async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
+        room = await self.find_room(channel_name.lstrip("#"))
+        if room is None:
+            raise ChatPlatformError(f"There is no channel {channel_name} in the crisis team: create it.")
+        posted = await self.post(room.id, message)
+        if key:
+            self._keyed[(channel_name, key)] = posted
+        return posted
+
+    async def upload(self, channel_id: str, files: Sequence[Attachment], *, thread_id: str | None = None) -> None:
+        raise ChatPlatformError("Teams bots cannot attach files to channel posts.")
+
+    async def reply(self, address: str, message: Message) -> None:
+        """``address``: the conversation (thread included) a request came from, as JSON."""
+        for activity in self.activities(message):
+            await self._send_to(address, activity)
+
+    async def reply_card(self, address: str, content: dict[str, Any]) -> None:
+        """A card the core did not write as a message (a form), at a request's address."""
+        await self._send_to(address, {"type": "message", "attachments": [attachment(content)]})
+
+    async def _send_to(self, address: str, activity: dict[str, Any]) -> None:
+        try:
+            where = json.loads(address)
+        except json.JSONDecodeError:
+            where = None
+        if not isinstance(where, dict) or not isinstance(where.get("conversation"), str):
+            log.warning("a reply address that is not Teams': %.80s", address)
+            return
+        conversation = where["conversation"]
+        service_url = where.get("service_url") or self.addresses.service_url(conversation)
+        await self.connector.send(str(service_url), conversation, activity)
+
+    @staticmethod
+    def address(service_url: str, conversation: str) -> str:
+        return json.dumps({"service_url": service_url, "conversation": conversation})
