@@ -44,6 +44,7 @@ from bot.datafiles.plan import load_plan
 from bot.datafiles.yaml import DataIssue
 from bot.frameworks import load_library
 from bot.scheduler.loop import Scheduler
+from bot.storage.addresses import SqlAddressBook
 from bot.storage.alerts import SqlAlertRepository
 from bot.storage.drafts import SqlDraftRepository
 from bot.storage.drills import SqlDrillRepository
@@ -82,6 +83,9 @@ class Storage:
     mentions: SqlMentionStore
     alerts: SqlAlertRepository
     engine: AsyncEngine  # for the readiness probe
+
+    def addresses(self, platform: str) -> SqlAddressBook:
+        return SqlAddressBook(self.engine, platform)
 
     @classmethod
     def on(cls, engine: AsyncEngine) -> Storage:
@@ -223,7 +227,7 @@ def teams_bot(settings: Settings, loaded: LoadedPlan, store: Storage, renderer: 
     def build(chat: ChatPort) -> Core:
         return build_core(loaded, store, chat, renderer, replica=settings.replica_id)
 
-    return TeamsBot.build(TeamsConfig.of(settings), loaded.plan, build)
+    return TeamsBot.build(TeamsConfig.of(settings), loaded.plan, build, store.addresses("teams"))
 
 
 @asynccontextmanager

@@ -272,6 +272,15 @@ class Clock(Protocol):
         ...
 
 
+class AddressBook(Protocol):
+    """Where a chat platform said to reach it (kind -> key -> value), kept for every replica and
+    across restarts: some platforms say it only in the requests they send."""
+
+    async def remember(self, kind: str, key: str, value: str) -> None: ...
+
+    async def recall(self) -> dict[str, dict[str, str]]: ...
+
+
 class ProcessedEvents(Protocol):
     async def first_time(self, event_id: str, at: datetime) -> bool:
         """True the first time a platform event id is seen, by any replica."""

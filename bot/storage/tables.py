@@ -239,6 +239,20 @@ class DrillInjectRow(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
+class PlatformAddressRow(SQLModel, table=True):
+    """What a chat platform told one replica and every replica needs: Teams gives a bot its
+    serviceUrl, its team and its 1:1 conversations only in the activities it sends, and a page
+    may fire on another replica, or after a restart, before Teams sends anything again."""
+
+    __tablename__ = "platform_address"
+
+    platform: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
 class ProcessedEventRow(SQLModel, table=True):
     """Slack event ids already handled: Slack retries an event it thinks was lost, and Bolt does
     not de-duplicate (X-Slack-Retry-Num), so every replica checks here first."""

@@ -25,7 +25,7 @@ from bot.adapters.teams.sdk import DEADLINE, cloud_of, graph_base, keys_url, tea
 from bot.adapters.teams.tokens import ClientCredentialTokens
 from bot.config import Settings
 from bot.core.plan.model import Plan
-from bot.core.ports import ChatPort
+from bot.core.ports import AddressBook, ChatPort
 
 if TYPE_CHECKING:
     from bot.container import Core
@@ -69,11 +69,13 @@ class TeamsBot:
         config: TeamsConfig,
         plan: Plan,
         build_core: Callable[[ChatPort], Core],
+        book: AddressBook,
         sleep: Sleep = asyncio.sleep,
         timeout: float = CALL_TIMEOUT,
     ) -> TeamsBot:
-        """``sleep``: how retries wait (tests record the waits instead); ``timeout``: how long one
-        call to Microsoft (a key fetch included) may take."""
+        """``book``: where the addresses Teams gives are kept for every replica; ``sleep``: how
+        retries wait (tests record the waits instead); ``timeout``: how long one call to Microsoft
+        (a key fetch included) may take."""
         session = make_session(timeout)
         tokens = ClientCredentialTokens(
             session, config.cloud.login_endpoint, config.app_id, config.password, config.tenant_id
@@ -89,7 +91,7 @@ class TeamsBot:
             Connector(Caller(session, token_for(config.cloud.bot_scope), sleep), config.app_id, config.tenant_id),
             Graph(Caller(session, token_for(config.cloud.graph_scope), sleep), graph_base(config.cloud)),
             plan,
-            Addresses(plan.teams.team_id),
+            Addresses(plan.teams.team_id, book),
         )
         core = build_core(chat)
         handlers = TeamsHandlers(core.service, chat, config.app_id)
@@ -100,6 +102,7 @@ class TeamsBot:
         """Load the signing keys (off the loop), set the SDK app up; its routes for the server,
         each answering 503 when a handler is still busy at ``deadline``."""
         await self.keys.start()
+        await self.chat.addresses.load()
         _, routes = await teams_app(
             app_id=self.config.app_id,
             password=self.config.password,

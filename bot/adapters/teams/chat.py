@@ -3,12 +3,14 @@
 War rooms are channels of the crisis team, made through Graph (a standard channel unless the plan
 says private); messages go through the Bot Connector to the serviceUrl Teams gave for that team
 or conversation, remembered from the install event and every activity since (a proactive message
-has no request to read it from). People are reached by their Entra object id: from the plan, or
-found by e-mail through Graph. A page is a 1:1 message, which Teams only allows once the person
-has the app: when that is refused, the core says so in the war room.
+has no request to read it from), and kept in the database for every replica. People are reached
+by their Entra object id: from the plan, or found by e-mail through Graph. A page is a 1:1
+message, which Teams only allows once the person has the app: when that is refused, the core says
+so in the war room.
 
 Teams keeps no record a bot can search for "the message I posted under this key", so keyed posts
-are remembered by this process only: a declaration resumed by another process may post again.
+are written to the database as soon as Teams answered: a declaration resumed elsewhere finds them,
+unless its process died between Teams' answer and that write.
 """
 
 from __future__ import annotations
@@ -28,31 +30,73 @@ from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan, TeamsWarRoom
-from bot.core.ports import ChatLimits, InviteReport, Member
+from bot.core.ports import AddressBook, ChatLimits, InviteReport, Member
 
 log = logging.getLogger(__name__)
 NO_SERVICE_URL = "Teams has not contacted crisisbot yet: mention @crisisbot once in the crisis team."
 
 
 class Addresses:
-    """Where Teams said to send: the serviceUrl by conversation and by team, and the crisis team."""
+    """Where Teams said to send (the serviceUrl by conversation and by team, the crisis team, each
+    person's 1:1 chat, each war room's team) and what was posted under a key. Teams says it only
+    in the activities it sends, so every new fact is also written to the ``book`` (the database):
+    another replica, or this one after a restart, can page someone before Teams says anything."""
 
-    def __init__(self, team_id: str | None) -> None:
+    def __init__(self, team_id: str | None, book: AddressBook) -> None:
         self.team_id = team_id  # the plan's, or the team the app was installed in
+        self.book = book
         self.by_conversation: dict[str, str] = {}
         self.by_team: dict[str, str] = {}
         self.latest: str | None = None
+        self.personal: dict[str, str] = {}  # Entra id -> 1:1 conversation id
+        self.room_team: dict[str, str] = {}  # war room (channel) id -> team id
+        self.posted: dict[str, PostedMessage] = {}  # "where|key" -> the post
 
-    def seen(self, service_url: str, conversation_id: str | None, team_id: str | None) -> None:
-        self.latest = service_url
+    async def load(self) -> None:
+        """What earlier processes learnt, under what this one learnt since it started."""
+        known = await self.book.recall()
+        self.by_conversation = known.get("conversation", {}) | self.by_conversation
+        self.by_team = known.get("team", {}) | self.by_team
+        self.personal = known.get("personal", {}) | self.personal
+        self.room_team = known.get("room_team", {}) | self.room_team
+        stored = {k: PostedMessage.model_validate_json(v) for k, v in known.get("posted", {}).items()}
+        self.posted = stored | self.posted
+        self.latest = self.latest or known.get("latest", {}).get("")
+        self.team_id = self.team_id or known.get("installed", {}).get("")
+
+    async def _keep(self, kind: str, table: dict[str, str], key: str, value: str) -> None:
+        if table.get(key) != value:
+            table[key] = value
+            await self.book.remember(kind, key, value)
+
+    async def seen(self, service_url: str, conversation_id: str | None, team_id: str | None) -> None:
+        if self.latest != service_url:
+            self.latest = service_url
+            await self.book.remember("latest", "", service_url)
         if conversation_id:
-            self.by_conversation[conversation_id.split(";", 1)[0]] = service_url
+            await self._keep("conversation", self.by_conversation, conversation_id.split(";", 1)[0], service_url)
         if team_id:
-            self.by_team[team_id] = service_url
+            await self._keep("team", self.by_team, team_id, service_url)
 
-    def installed_in(self, team_id: str) -> None:
+    async def installed_in(self, team_id: str) -> None:
         if self.team_id is None:
             self.team_id = team_id
+            await self.book.remember("installed", "", team_id)
+
+    async def personal_chat(self, entra_id: str, conversation_id: str) -> None:
+        await self._keep("personal", self.personal, entra_id, conversation_id)
+        if conversation_id not in self.by_conversation:
+            await self._keep("conversation", self.by_conversation, conversation_id, self.service_url())
+
+    async def room_in(self, room_id: str, team_id: str) -> None:
+        await self._keep("room_team", self.room_team, room_id, team_id)
+
+    async def keep_posted(self, where: str, key: str, posted: PostedMessage) -> None:
+        self.posted[f"{where}|{key}"] = posted
+        await self.book.remember("posted", f"{where}|{key}", posted.model_dump_json())
+
+    def find_posted(self, where: str, key: str) -> PostedMessage | None:
+        return self.posted.get(f"{where}|{key}")
 
     def service_url(self, conversation_id: str | None = None) -> str:
         found = self.by_conversation.get((conversation_id or "").split(";", 1)[0])
@@ -80,9 +124,6 @@ class TeamsChat:
         self.teams_ids: dict[str, str] = {pid: p.teams_id for pid, p in plan.people.items() if p.teams_id}
         self.unresolved: dict[str, str] = {}
         self.renderer = CardRenderer(self.teams_ids)
-        self._keyed: dict[tuple[str, str], PostedMessage] = {}
-        self._personal: dict[str, str] = {}  # Entra id -> 1:1 conversation id
-        self._room_team: dict[str, str] = {}
 
     # -- who's who ---------------------------------------------------------------------------
 
@@ -132,7 +173,7 @@ class TeamsChat:
                 raise RoomNameTakenError(name) from None
             raise
         room = Room(id=str(made["id"]), name=str(made.get("displayName") or name), url=made.get("webUrl"))
-        self._room_team[room.id] = team
+        await self.addresses.room_in(room.id, team)
         return room
 
     def _owner(self) -> str | None:
@@ -146,14 +187,14 @@ class TeamsChat:
         for channel in await self.graph.channels(team):
             if str(channel.get("displayName") or "").lower() == name.lower():
                 room = Room(id=str(channel["id"]), name=str(channel["displayName"]), url=channel.get("webUrl"))
-                self._room_team[room.id] = team
+                await self.addresses.room_in(room.id, team)
                 return room
         return None
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
         """Into the crisis team (who sees a standard channel), and the channel itself if private."""
         report = InviteReport()
-        team = self._room_team.get(room.id) or self.addresses.crisis_team()
+        team = self.addresses.room_team.get(room.id) or self.addresses.crisis_team()
         in_team = await self.graph.team_members(team)
         for member in members:
             try:
@@ -186,11 +227,11 @@ class TeamsChat:
         ids = [await self.connector.send(service_url, conversation, a) for a in self.activities(message)]
         posted = PostedMessage(channel_id=channel_id, message_id=ids[0])
         if key:
-            self._keyed[(channel_id, key)] = posted
+            await self.addresses.keep_posted(channel_id, key, posted)
         return posted
 
     async def find_posted(self, channel: str, key: str) -> PostedMessage | None:
-        return self._keyed.get((channel, key))
+        return self.addresses.find_posted(channel, key)
 
     async def pin(self, posted: PostedMessage) -> None:
         raise ChatPlatformError("Teams has no pinned posts in channels.")
@@ -202,7 +243,7 @@ class TeamsChat:
 
     async def notify(self, member: Member, message: Message, *, key: str | None = None) -> PostedMessage:
         entra = await self.entra_id(member)
-        conversation = self._personal.get(entra)
+        conversation = self.addresses.personal.get(entra)
         if conversation is None:
             try:
                 conversation = await self.connector.open_personal(self.addresses.service_url(), entra)
@@ -211,15 +252,14 @@ class TeamsChat:
                     f"Teams refused a direct chat with {member.person.name} ({exc.code or exc.status}): "
                     "install crisisbot for them (see deploy/README.md)."
                 ) from None
-            self._personal[entra] = conversation
-            self.addresses.by_conversation.setdefault(conversation, self.addresses.service_url())
+            await self.addresses.personal_chat(entra, conversation)
         posted = await self.post(conversation, message)
         if key:
-            self._keyed[(f"person:{member.person_id}", key)] = posted
+            await self.addresses.keep_posted(f"person:{member.person_id}", key, posted)
         return posted
 
     async def find_notified(self, member: Member, key: str) -> PostedMessage | None:
-        return self._keyed.get((f"person:{member.person_id}", key))
+        return self.addresses.find_posted(f"person:{member.person_id}", key)
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
         room = await self.find_room(channel_name.lstrip("#"))
@@ -227,7 +267,7 @@ class TeamsChat:
             raise ChatPlatformError(f"There is no channel {channel_name} in the crisis team: create it.")
         posted = await self.post(room.id, message)
         if key:
-            self._keyed[(channel_name, key)] = posted
+            await self.addresses.keep_posted(channel_name, key, posted)
         return posted
 
     async def upload(self, channel_id: str, files: Sequence[Attachment], *, thread_id: str | None = None) -> None:

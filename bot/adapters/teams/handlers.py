@@ -76,7 +76,7 @@ class TeamsHandlers:
         if tenant and tenant.lower() != self.chat.connector.tenant_id.lower():
             log.info("an activity from tenant %.40s refused", tenant)
             return invoke(403, {"error": "another tenant"}) if kind == "invoke" else None
-        self.remember(activity)
+        await self.remember(activity)
         if kind == "message" and not activity.get("value"):
             await self.on_message(activity)
         elif kind == "invoke" and name == CARD_ACTION:
@@ -87,7 +87,7 @@ class TeamsHandlers:
             return invoke(501, {"error": f"crisisbot does not handle {str(name)[:60]}"})
         return None
 
-    def remember(self, activity: dict[str, Any]) -> None:
+    async def remember(self, activity: dict[str, Any]) -> None:
         """The serviceUrl (whole, path included) for this conversation and team, and the team the
         app was installed in: proactive messages have no request to take them from."""
         channel_data = activity.get("channelData") or {}
@@ -96,9 +96,9 @@ class TeamsHandlers:
         service_url = activity.get("serviceUrl")
         if isinstance(service_url, str) and service_url:
             conversation = (activity.get("conversation") or {}).get("id")
-            self.chat.addresses.seen(service_url, conversation, group_id)
+            await self.chat.addresses.seen(service_url, conversation, group_id)
         if group_id and activity.get("type") in ("installationUpdate", "conversationUpdate"):
-            self.chat.addresses.installed_in(str(group_id))
+            await self.chat.addresses.installed_in(str(group_id))
 
     # -- messages ------------------------------------------------------------------------------
 

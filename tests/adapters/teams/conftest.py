@@ -74,7 +74,8 @@ async def rig(
 
     # the limits that guard against hangs in production are set far off: a starved test machine
     # must not turn a slow answer into a different outcome (the deadline has tests of its own)
-    bot = TeamsBot.build(config_for(ms), teams_loaded.plan, build, sleep=record(waits), timeout=120.0)
+    book = store.addresses("teams")
+    bot = TeamsBot.build(config_for(ms), teams_loaded.plan, build, book, sleep=record(waits), timeout=120.0)
     runner = await http.start(http.build(await bot.start(deadline=None)), "127.0.0.1", 0)
     url = f"http://127.0.0.1:{http.bound_port(runner)}/api/messages"
     try:
