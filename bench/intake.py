@@ -22,8 +22,8 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,8 +33,8 @@ if not __package__:  # run as a script: make the repo importable
 import aiohttp
 from rich.console import Console
 from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
 
+from bench.slack_start import database, pct, verdict
 from bot import container
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.adapters.http import server
@@ -45,7 +45,6 @@ from bot.datafiles.plan import load_plan
 from bot.storage import migrate
 from bot.storage.engine import create_sync_db_engine
 from bot.storage.mentions import MENTION
-from tests.storage.fixtures import PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
@@ -53,15 +52,16 @@ SECRET = "bench-secret"
 BATCH = 100
 RATE_TARGET = 1000.0  # mentions per second
 DIGEST_TARGET_MS = 50.0
+SPIKE_TARGET_S = 5.0
 MILLION = 1_000_000
 
 
 # -- the serving process -------------------------------------------------------------------------
 
 
-async def serve(db_url: str) -> None:
-    """The intake route on a free port, composed as ``crisisbot serve`` does; prints the port and
-    serves until stdin closes."""
+async def serve(db_url: str, tick: float) -> None:
+    """The intake route on a free port, composed as ``crisisbot serve`` does (the scheduler ticking
+    every ``tick`` seconds beside it); prints the port and serves until stdin closes."""
     settings = Settings.model_validate({"database_url": db_url, "plan_path": PLAN_PATH})
     loaded = load_plan(PLAN_PATH)
     renderer, _ = container.frameworks_from(settings)
@@ -72,17 +72,18 @@ async def serve(db_url: str) -> None:
         runner = await server.start(app, "127.0.0.1", 0)
         freeze_startup_objects()
         try:
-            print(server.bound_port(runner), flush=True)
-            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+            async with container.background(core, tick):
+                print(server.bound_port(runner), flush=True)
+                await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         finally:
             await runner.cleanup()
 
 
 @asynccontextmanager
-async def serving(db_url: str) -> AsyncIterator[tuple[str, int]]:
+async def serving(db_url: str, tick: float) -> AsyncIterator[tuple[str, int]]:
     """(intake URL, pid) of a fresh serving process."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.intake", "--serve", db_url,
+        sys.executable, "-m", "bench.intake", "--serve", db_url, "--tick", str(tick),
         cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdin is not None
@@ -153,15 +154,6 @@ async def send_all(url: str, batches: Sequence[bytes], concurrency: int) -> tupl
     return time.perf_counter() - began, latencies, failures
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 async def run_once(url: str, pid: int, run: str, args: argparse.Namespace) -> tuple[float, float, float]:
     """(mentions/s, p99 ms, RSS growth MB) of one sustained run after a warm-up."""
     await send_all(url, bodies(f"{run}w", 10), args.concurrency)
@@ -177,6 +169,39 @@ async def run_once(url: str, pid: int, run: str, args: argparse.Namespace) -> tu
         f"RSS {rss_before:.0f} -> {rss_after:.0f} MB"
     )
     return rate, p99, rss_after - rss_before
+
+
+async def spike_latency(url: str, db_url: str) -> float | None:
+    """Seconds from the request that crosses the delivery topic's spike threshold (30 mentions) to
+    its "Possible crisis" card being posted, polled in the database every 20 ms."""
+    burst = [
+        json.dumps(
+            {
+                "mentions": [
+                    {
+                        "network": "x",
+                        "id": f"spike-{b}-{i}",
+                        "text": "where is my parcel?",
+                        "created_at": "2026-12-03T10:00:00Z",
+                    }
+                    for i in range(10)
+                ]
+            }
+        ).encode()
+        for b in range(3)
+    ]
+    await send_all(url, burst, 1)
+    crossed = time.perf_counter()
+    engine = create_sync_db_engine(db_url)
+    try:
+        while time.perf_counter() - crossed < 30:
+            with engine.connect() as db:
+                if db.execute(text("SELECT count(*) FROM listening_alert WHERE status = 'posted'")).scalar_one():
+                    return time.perf_counter() - crossed
+            await asyncio.sleep(0.02)
+    finally:
+        engine.dispose()
+    return None
 
 
 # -- the store ---------------------------------------------------------------------------------------
@@ -206,7 +231,8 @@ def preload(db_url: str, count: int) -> float:
             db.execute(
                 text(
                     "INSERT INTO mention_version (mention_id, number, seen_at, source, content_hash, text, deleted) "
-                    "SELECT id, 1, first_seen_at, source, content_hash, text, deleted FROM mention"
+                    "SELECT id, 1, first_seen_at, source, content_hash, text, deleted FROM mention "
+                    "WHERE post_id LIKE 'pre-%'"
                 )
             )
         if engine.dialect.name == "postgresql":
@@ -231,33 +257,25 @@ async def digest_ms(db_url: str, repeats: int = 20) -> float:
     return pct(times, 0.5) * 1000
 
 
-@contextmanager
-def database(tmp: str, pg_url: str | None) -> Iterator[str]:
-    if pg_url is None:
-        yield f"sqlite:///{tmp}/bench.db"
-        return
-    pg = PgServer(make_url(pg_url))
-    try:
-        yield pg.create_database()
-    finally:
-        pg.drop_all()
-
-
 async def main(args: argparse.Namespace) -> None:
     where = "PostgreSQL" if args.pg_url else "SQLite"
     print(f"crisisbot intake benchmark on {where}: batches of {BATCH}, signed, {args.concurrency} requests in flight")
     with tempfile.TemporaryDirectory(prefix="crisisbot-bench-") as tmp, database(tmp, args.pg_url) as db_url:
         migrate.upgrade(db_url)
         print(" empty store")
-        async with serving(db_url) as (url, pid):
+        async with serving(db_url, args.tick) as (url, pid):
             rate, p99, _ = await run_once(url, pid, "a", args)
+            alerted = await spike_latency(url, db_url)
+        verdict_alert = verdict(alerted is not None and alerted <= SPIKE_TARGET_S)
+        shown = f"{alerted:.2f} s" if alerted is not None else "no alert within 30 s"
+        print(f"   spike alert posted {shown} after the threshold was crossed (target <= 5 s): {verdict_alert}")
         print(
             f"   rate {rate:,.0f}/s (target >= {RATE_TARGET:,.0f}/s): {verdict(rate >= RATE_TARGET)}; p99 {p99:.1f} ms"
         )
         if not args.million:
             return
         print(f" {MILLION:,} mentions stored (preloaded in {preload(db_url, MILLION):.0f} s)")
-        async with serving(db_url) as (url, pid):
+        async with serving(db_url, args.tick) as (url, pid):
             big_rate, big_p99, _ = await run_once(url, pid, "b", args)
             growth = [(await run_once(url, pid, f"c{i}", args))[2] for i in range(args.rounds)]
         ratio = big_rate / rate
@@ -278,10 +296,11 @@ def cli(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--million", action="store_true", help="also run with 1,000,000 mentions stored")
     parser.add_argument("--rounds", type=int, default=3, help="runs after the first at a million, for memory")
     parser.add_argument("--pg-url", help="a throwaway database on this PostgreSQL server (default: a SQLite file)")
+    parser.add_argument("--tick", type=float, default=5.0, help="the scheduler's interval (serve's: 5 s)")
     parser.add_argument("--serve", metavar="DB_URL", help=argparse.SUPPRESS)  # the serving process
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(serve(args.serve))
+        asyncio.run(serve(args.serve, args.tick))
     else:
         asyncio.run(main(args))
 

@@ -171,10 +171,11 @@ def build_core(
     paging = PagingService(ctx, store.pages, holder)
     updates = Updates(ctx, broadcast)
     declarer = Declarer(ctx, paging, holder)
-    resolver = Resolver(ctx, store.drafts, broadcast, paging, DrillWrapUp(ctx, store.drills, store.drafts))
-    drills = Drills(ctx, store.drills, declarer, resolver, holder)
     severity = SeverityService(ctx, broadcast, paging)
     feed = WarRoomFeed(ctx, store.mentions, store.alerts, severity)
+    wrap_up = DrillWrapUp(ctx, store.drills, store.drafts)
+    resolver = Resolver(ctx, store.drafts, broadcast, paging, wrap_up, feed.report)
+    drills = Drills(ctx, store.drills, declarer, resolver, holder)
     cases = UseCases(
         lookup=Lookup(store.crises),
         timeline=timeline,

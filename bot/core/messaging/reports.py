@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.listening.report import MentionsReport
 from bot.core.messaging.message import (
     Block,
     Context,
@@ -44,6 +45,7 @@ def summary_message(
     drafts: Sequence[Draft],
     now: datetime,
     limits: ChatLimits,
+    mentions: MentionsReport | None = None,
 ) -> Message:
     """The end-of-incident summary for the war room and the announcements channel."""
     fig = figures(crisis, events, drafts)
@@ -81,6 +83,8 @@ def summary_message(
         )
         blocks.append(Paragraph((line(Strong("Severity changes")), *rows)))
     blocks.append(Paragraph((line(Strong("Replies")), line(draft_counts(fig.drafts_by_status)), *_draft_lines(drafts))))
+    if mentions is not None:
+        blocks.append(Paragraph((line(Strong("Mentions")), line(_mentions_line(mentions)))))
     people = [
         line(f"{role}: ", ", ".join(plan.person_name(p) for p in ids) or "nobody")
         for role, ids in fig.people_by_role.items()
@@ -92,6 +96,15 @@ def summary_message(
     blocks.extend((Divider(), Paragraph((line(Strong("Timeline (UTC)")), *_timeline_lines(events)))))
     blocks.append(Context(line(f"Durations count from the declaration, {fig.times.declared_at:%Y-%m-%d %H:%M} UTC.")))
     return Message(summary=f"{crisis.key} {state} after {duration(took)}: {crisis.title}", blocks=tuple(blocks))
+
+
+def _mentions_line(report: MentionsReport) -> str:
+    early = (
+        f"; the first matching mention came {duration(report.known_early_by)} before the declaration"
+        if report.known_early_by
+        else ""
+    )
+    return f"{report.total} mentions of {', '.join(report.topics)}, peak {report.peak_per_minute:.1f}/min{early}"
 
 
 def restricted_resolved(crisis: Crisis) -> Message:

@@ -7,11 +7,11 @@ import json
 
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.container import Core
-from bot.core.commands import StartCommand
+from bot.core.commands import ResolveCommand, StartCommand
 from bot.core.messaging.message import Message
 from bot.core.model.actions import Action
 from bot.core.model.clock import ManualClock
-from bot.core.model.crisis import Actor, Crisis
+from bot.core.model.crisis import Actor, Crisis, Invocation
 from bot.core.model.events import EventKind
 from bot.core.plan.model import LoadedPlan
 from tests.adapters.http.intake_support import mention
@@ -112,3 +112,19 @@ async def test_the_export_says_how_loud_it_got_and_how_early_we_knew(
     assert "## Mentions" in markdown, markdown[-3000:]
     section = markdown[markdown.index("## Mentions") :]
     assert "First matching mention: 2026-11-25T09:00:00Z (10m 00s before the declaration)" in section, section
+
+
+async def test_the_end_of_incident_summary_says_what_listening_heard(
+    make_core: CoreFactory, ws: ConsoleWorkspace, clock: ManualClock, loaded_plan: LoadedPlan
+) -> None:
+    core = make_core(ConsoleChat(ws))
+    for n in range(6):
+        await core.service.take_in("generic", mention(f"r{n}", text=f"parcel {n} lost"))
+        clock.advance(minutes=1)
+    crisis = await declared(core, loaded_plan)
+    clock.advance(minutes=30)
+    inv = Invocation(actor=person(loaded_plan, "amelie"), text="resolve", channel_id=None)
+    await core.service.resolve(ResolveCommand(crisis.number, "Carrier found the pallet"), inv)
+    summary = next(m.plain_text() for m in room_posts(ws, crisis) if "resolved" in m.summary)
+    assert "6 mentions of delivery, peak" in summary
+    assert "the first matching mention came 6m 00s before the declaration" in summary

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_mention"),
     )
     op.create_index("uq_mention_network_post_id", "mention", ["network", "post_id"], unique=True)
-    op.create_index("ix_mention_first_seen_at", "mention", ["first_seen_at"], unique=False)
+    op.create_index("ix_mention_first_seen_at", "mention", ["first_seen_at", "reach"], unique=False)
     op.create_table(
         "mention_version",
         sa.Column("id", sa.Integer(), nullable=False),
