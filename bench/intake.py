@@ -34,6 +34,7 @@ import aiohttp
 from rich.console import Console
 from sqlalchemy import insert, text
 
+from bench.children import stop
 from bench.slack_start import database, pct, verdict
 from bot import container
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
@@ -92,12 +93,7 @@ async def serving(db_url: str, tick: float) -> AsyncIterator[tuple[str, int]]:
         port = int((await asyncio.wait_for(proc.stdout.readline(), 60)).strip())
         yield f"http://127.0.0.1:{port}/intake/generic", proc.pid
     finally:
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop(proc)
 
 
 def rss_mb(pid: int) -> float:

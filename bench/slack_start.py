@@ -31,6 +31,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
+from bench.children import stop
 from bot import container
 from bot.adapters.slack.app import COMMAND
 from bot.adapters.slack.server import EVENTS_PATH, bound_port, freeze_startup_objects, start_http
@@ -117,12 +118,7 @@ async def bot_process(base_url: str, pg_url: str | None) -> AsyncIterator[tuple[
             raise RuntimeError("the bot process did not start")
         yield f"http://127.0.0.1:{int(ports[0])}{EVENTS_PATH}", f"http://127.0.0.1:{int(ports[1])}{EVENTS_PATH}"
     finally:
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop(proc)
 
 
 # -- the sender process ----------------------------------------------------------------------------
