@@ -46,8 +46,8 @@ def load_plan(path: Path) -> LoadedPlan:
     roles = section(doc.data, "roles")
     role_ids = set(roles) if roles is not None else None
     playbooks = _load_playbooks(path, doc, _playbook_names(doc.data), role_ids, issues)
-    drills = load_drills(path, doc.data, issues)
     sources = load_sources(path, issues)
+    drills = load_drills(path, doc.data, sources, issues)
     if issues or plan is None:
         raise DataFileError(issues)
     return LoadedPlan(plan=plan, playbooks=playbooks, drills=drills, sources=sources, path=path)

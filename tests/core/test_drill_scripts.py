@@ -67,3 +67,33 @@ def test_a_post_without_its_author(plan_copy: Path) -> None:
 @pytest.mark.parametrize(("written", "meant"), [("90s", 1.5), ("15m", 15.0), ("1h30m", 90.0), (20, 20.0)])
 def test_times_read_as_people_write_them(written: object, meant: float) -> None:
     assert minutes(written) == meant
+
+
+def test_a_script_replays_an_export_of_mentions_as_posts_on_its_clock(loaded_plan: LoadedPlan) -> None:
+    script = loaded_plan.drills["delivery_replay"]
+    posts = [i for i in script.injects if i.kind.value == "post"]
+    assert [(p.at, p.network) for p in posts] == [(0, "x"), (4, "x"), (12, "instagram"), (25, "x")]
+    journalist = posts[-1]
+    assert journalist.author is not None
+    assert (journalist.author.handle, journalist.author.verified, journalist.reach) == ("@hugo_press", True, 88000)
+    assert [i.at for i in script.injects] == sorted(i.at for i in script.injects), "mixed in with the others"
+
+
+def test_a_bad_row_of_the_replayed_export_is_named_by_its_line(plan_copy: Path) -> None:
+    export = plan_copy.parent / "drills" / "delivery_replay.csv"
+    edit(export, "2026-11-20T09:12:00Z", "last tuesday")
+    text = str(load_error(plan_copy))
+    assert f"{export}:4: created_at" in text
+    assert "listening format" in text
+
+
+def test_a_replayed_export_that_is_missing_or_of_an_unknown_source(plan_copy: Path) -> None:
+    script = drill(plan_copy, "delivery_replay")
+    edit(script, "  source: generic\n", "  source: generik\n")
+    assert_reported(
+        load_error(plan_copy), script, line_of(script, "source: generik"), "mentions.source",
+        "unknown source 'generik'", "did you mean 'generic'?",
+    )  # fmt: skip
+    edit(script, "  source: generik\n", "  source: generic\n")
+    (plan_copy.parent / "drills" / "delivery_replay.csv").unlink()
+    assert "there is no delivery_replay.csv beside this script" in str(load_error(plan_copy))

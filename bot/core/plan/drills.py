@@ -52,6 +52,15 @@ class Inject(Strict):
         return self
 
 
+class MentionReplay(Strict):
+    """Posts for the drill from an export of real-looking mentions (the listening format), so a
+    drill can replay what a listening tool saw: each row becomes a post at its time after the
+    first row's."""
+
+    file: str = Field(pattern=r"^[\w.-]+\.(csv|jsonl)$")  # beside the script, in drills/
+    source: str = "generic"  # how its rows are shaped: generic, or a mapping in sources/
+
+
 class DrillScript(Strict):
     title: str = Field(min_length=1, max_length=150)
     scenario: str = Field(min_length=1)
@@ -62,6 +71,7 @@ class DrillScript(Strict):
     expected_escalation: ExpectedEscalation | None = None
     targets: Targets = Targets()
     injects: list[Inject] = Field(default_factory=list)  # an inject after ``duration`` is refused on load
+    mentions: MentionReplay | None = None  # more post injects, read from a file on load
 
 
 class DrillSettings(Strict):

@@ -45,7 +45,7 @@ def test_a_dry_run_prints_every_inject_and_the_silent_teams_scorecard(env: Path)
 def test_an_unknown_script_is_named_with_the_ones_there_are(env: Path) -> None:
     result = CliRunner().invoke(app, ["drill", "run", "complain"])
     assert result.exit_code == 2
-    assert "There is no drill script 'complain'. Scripts: complaint, employee" in result.output
+    assert "There is no drill script 'complain'. Scripts: complaint, delivery_replay, employee" in result.output
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
