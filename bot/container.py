@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -135,6 +137,22 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
         yield Storage.on(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_storage() -> AsyncIterator[Storage]:
+    """A migrated SQLite database in a temporary folder, deleted afterwards: for dry runs that
+    must leave the team's database alone."""
+    from bot.storage import migrate
+
+    with tempfile.TemporaryDirectory(prefix="crisisbot-scratch-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'scratch.db'}"
+        await asyncio.to_thread(migrate.upgrade, url)
+        engine = create_async_db_engine(url)
+        try:
+            yield Storage.on(engine)
+        finally:
+            await engine.dispose()
 
 
 @dataclass(frozen=True)

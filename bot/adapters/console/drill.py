@@ -9,21 +9,17 @@ drill's speed; otherwise the clock jumps from one inject to the next.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
-from bot.container import Storage, build_core
+from bot.container import build_core, scratch_storage
 from bot.core.model.clock import ManualClock, SystemClock
 from bot.core.model.crisis import Actor, Invocation
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import DraftRenderer
-from bot.storage.engine import create_async_db_engine
-from bot.storage.migrate import upgrade
 
 # a fixed start, so a dry run prints the same every time (and can be compared with a golden file)
 DRY_RUN_START = datetime.fromisoformat("2026-01-05T09:00:00+00:00")
@@ -36,35 +32,27 @@ async def run_drill(
     lead = loaded.plan.roles[loaded.plan.lead_role].people[0]
     facilitator = Actor(platform_id=lead, name=loaded.plan.person_name(lead), person_id=lead)
     clock = SystemClock() if wait else ManualClock(DRY_RUN_START)
-    with tempfile.TemporaryDirectory(prefix="crisisbot-drill-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'drill.db'}"
-        await asyncio.to_thread(upgrade, url)
-        engine = create_async_db_engine(url)
-        try:
-            workspace = ConsoleWorkspace(loaded.plan, console)
-            core = build_core(loaded, Storage.on(engine), ConsoleChat(workspace), renderer, clock)
-            console.print(
-                Text(
-                    f"Drill {script_id}: {script.title}, {script.duration:g} drill minutes at {speed:g}x", style="bold"
-                )
-            )
-            text = f"drill --script {script_id} --speed {speed:g}"
-            workspace.show(await core.service.handle(Invocation(actor=facilitator, text=text)), title="crisisbot")
-            crisis = await core.store.crises.get(1)  # the only crisis of a throwaway database
-            if crisis is None or crisis.drill is None:
-                raise RuntimeError("the drill was not stored")
-            ends = crisis.drill.started_at + crisis.drill.real(script.duration)
-            for inject in await core.store.drills.injects_of(crisis.number):
-                await _until(clock, inject.due_at)
-                await core.scheduler.tick()
-            await _until(clock, ends)
-            crisis = await core.store.crises.get(1)
-            if crisis is None:
-                raise RuntimeError("the drill was not stored")
-            end = Invocation(actor=facilitator, text="drill end", channel_id=crisis.room_name)
-            workspace.show(await core.service.handle(end), title="crisisbot")
-        finally:
-            await engine.dispose()
+    async with scratch_storage() as store:
+        workspace = ConsoleWorkspace(loaded.plan, console)
+        core = build_core(loaded, store, ConsoleChat(workspace), renderer, clock)
+        console.print(
+            Text(f"Drill {script_id}: {script.title}, {script.duration:g} drill minutes at {speed:g}x", style="bold")
+        )
+        text = f"drill --script {script_id} --speed {speed:g}"
+        workspace.show(await core.service.handle(Invocation(actor=facilitator, text=text)), title="crisisbot")
+        crisis = await core.store.crises.get(1)  # the only crisis of a throwaway database
+        if crisis is None or crisis.drill is None:
+            raise RuntimeError("the drill was not stored")
+        ends = crisis.drill.started_at + crisis.drill.real(script.duration)
+        for inject in await core.store.drills.injects_of(crisis.number):
+            await _until(clock, inject.due_at)
+            await core.scheduler.tick()
+        await _until(clock, ends)
+        crisis = await core.store.crises.get(1)
+        if crisis is None:
+            raise RuntimeError("the drill was not stored")
+        end = Invocation(actor=facilitator, text="drill end", channel_id=crisis.room_name)
+        workspace.show(await core.service.handle(end), title="crisisbot")
 
 
 async def _until(clock: ManualClock | SystemClock, at: datetime) -> None:
