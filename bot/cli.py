@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,11 +24,7 @@ from bot.config import Settings
 from bot.core.model.errors import CrisisError
 from bot.core.plan.chain import resolve, role_people
 from bot.core.plan.model import LoadedPlan
-from bot.core.ports import DraftRenderer
 from bot.datafiles.yaml import DataFileError
-
-if TYPE_CHECKING:
-    from bot.adapters.http.server import Endpoint
 
 app = typer.Typer(
     name="crisisbot",
@@ -115,7 +110,9 @@ def console(
         if problems:
             err().print(Text(f"{len(problems)} message framework problem(s): run crisisbot check-plan", style="yellow"))
         async with container.storage(settings) as store:
-            core = container.build_core(loaded, store, ConsoleChat(workspace), renderer, replica=settings.replica_id)
+            core = container.build_core(
+                loaded, store.scoped("console"), ConsoleChat(workspace), renderer, replica=settings.replica_id
+            )
             try:
                 shell = ConsoleApp(core.service, workspace, as_person)
             except ValueError as exc:
@@ -196,33 +193,41 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (HTTP mode).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (HTTP mode).")] = None,
 ) -> None:
-    """Run the bot for the configured platform: Slack (SLACK_*: POST /slack/events, or Socket Mode if
-    SLACK_APP_TOKEN is set) or Microsoft Teams (TEAMS_*: POST /api/messages); GET /healthz, /readyz;
-    POST /intake/{source} takes mentions from listening tools beside it."""
+    """Run the bot for every configured platform, in one process on one port: Slack (SLACK_*:
+    POST /slack/events, or Socket Mode if SLACK_APP_TOKEN is set) and Microsoft Teams (TEAMS_*:
+    POST /api/messages); GET /healthz, /readyz; POST /intake/{source} takes mentions from
+    listening tools."""
     settings = _settings(plan_path=plan, host=host, port=port)
-    slack, teams = settings.slack_configured, settings.teams_configured
-    if slack and teams:
-        err().print(Text("crisisbot cannot start: both SLACK_* and TEAMS_* are set.", style="bold red"))
-        err().print(
-            Text(
-                "  - Run one crisisbot per platform, each with its own database (DATABASE_URL or CRISISBOT_DB_PATH): "
-                "a crisis lives on one platform, and one process drives one chat platform."
-            )
-        )
-        raise typer.Exit(2)
-    if not slack and not teams:
+    platforms = settings.platforms
+    if not platforms:
         err().print(Text("crisisbot cannot start: no chat platform is configured.", style="bold red"))
-        for platform, problems in (("Slack", settings.slack_problems()), ("Teams", settings.teams_problems())):
-            err().print(Text(f"For {platform}:"))
+        for name, problems in (("Slack", settings.slack_problems()), ("Teams", settings.teams_problems())):
+            err().print(Text(f"For {name}:"))
             for problem in problems:
                 err().print(Text(f"  - {problem}"))
         err().print(Text("To try crisisbot without either: crisisbot console"))
         raise typer.Exit(2)
-    err().print(Text(f"crisisbot serves {'Microsoft Teams' if teams else 'Slack'} (set in the environment)"))
-    if teams:
-        _serve_teams(settings)
-    else:
-        _serve_slack(settings)
+    if "slack" in platforms:
+        _refuse("Slack", settings.slack_problems())
+    if "teams" in platforms:
+        _refuse("Microsoft Teams", settings.teams_problems())
+    _refuse("listening", settings.listening_problems())
+    from bot.serving import NAMES, serve_platforms
+
+    names = " and ".join(NAMES[p] for p in platforms)
+    also = f"; listening alerts in {NAMES[settings.listening_on]}" if len(platforms) > 1 else ""
+    err().print(Text(f"crisisbot serves {names} (set in the environment){also}"))
+    loaded = _plan(settings)
+
+    async def run() -> None:
+        renderer, _ = container.frameworks_from(settings)
+        async with container.storage(settings) as store:
+            await serve_platforms(settings, loaded, renderer, store)
+
+    try:
+        _run(run())
+    except KeyboardInterrupt:
+        err().print("stopped")
 
 
 def _refuse(platform: str, problems: list[str]) -> None:
@@ -231,77 +236,6 @@ def _refuse(platform: str, problems: list[str]) -> None:
         for problem in problems:
             err().print(Text(f"  - {problem}"))
         raise typer.Exit(2)
-
-
-def _serve_with(
-    settings: Settings, platform: str, problems: list[str], serve: Callable[..., Coroutine[Any, Any, None]]
-) -> None:
-    """Refuse bad settings, then run ``serve(loaded, renderer, store)`` until stopped."""
-    _refuse(platform, problems)
-    loaded = _plan(settings)
-
-    async def run() -> None:
-        renderer, _ = container.frameworks_from(settings)
-        async with container.storage(settings) as store:
-            await serve(loaded, renderer, store)
-
-    try:
-        _run(run())
-    except KeyboardInterrupt:
-        err().print("stopped")
-
-
-def _intake(core: container.Core) -> Endpoint:
-    """POST /intake/{source}, beside whichever platform is served."""
-    from bot.adapters.http.intake import intake_endpoint, intake_secrets
-
-    return intake_endpoint(core.service, intake_secrets(os.environ, core.service.intake_sources))
-
-
-def _serve_slack(settings: Settings) -> None:
-    from bot.adapters.slack.server import freeze_startup_objects, serve_forever
-    from bot.storage.health import database_readiness
-
-    async def serve(loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage) -> None:
-        bolt, core, chat, handlers = container.slack_bot(settings, loaded, store, renderer)
-        token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else None
-        freeze_startup_objects()
-        try:
-            async with container.background(core):
-                ready = database_readiness(store.engine)
-                await serve_forever(bolt, settings.host, settings.port, token, ready=ready, others=[_intake(core)])
-        finally:
-            await handlers.drain()
-            await chat.aclose()
-
-    _serve_with(settings, "Slack", settings.slack_problems(), serve)
-
-
-def _serve_teams(settings: Settings) -> None:
-    from bot.adapters.http import server as http
-    from bot.adapters.teams.sdk import MESSAGES_PATH
-    from bot.storage.health import database_readiness
-
-    async def serve(loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage) -> None:
-        teams = container.teams_bot(settings, loaded, store, renderer)
-        try:
-            endpoints = await teams.start()
-            runner = await http.start(
-                http.build([*endpoints, _intake(teams.core)], ready=database_readiness(store.engine)),
-                settings.host,
-                settings.port,
-            )
-            try:
-                async with container.background(teams.core):
-                    where = f"http://{settings.host}:{settings.port}{MESSAGES_PATH}"
-                    logging.getLogger(__name__).info("crisisbot: Microsoft Teams, listening on %s", where)
-                    await asyncio.Event().wait()
-            finally:
-                await runner.cleanup()
-        finally:
-            await teams.aclose()
-
-    _serve_with(settings, "Microsoft Teams", settings.teams_problems(), serve)
 
 
 @app.command("teams-package")

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TEAMS_OPENID_METADATA_URL")
     )
     teams_graph_url: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_GRAPH_URL"))
+    # with Slack and Teams in one process: where the listening alerts (possible-crisis cards) go
+    listening_platform: str | None = Field(default=None, validation_alias=AliasChoices("CRISISBOT_LISTENING_PLATFORM"))
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
 
@@ -60,6 +62,24 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("CRISISBOT_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @property
+    def platforms(self) -> list[str]:
+        """The chat platforms ``serve`` runs, in the order they are set up."""
+        return [name for name, on in (("slack", self.slack_configured), ("teams", self.teams_configured)) if on]
+
+    def listening_problems(self) -> list[str]:
+        chosen = (self.listening_platform or "").strip().lower()
+        if chosen and chosen not in self.platforms:
+            served = " or ".join(self.platforms) or "a configured platform"
+            return [f"CRISISBOT_LISTENING_PLATFORM must be {served} (a platform this process serves), not {chosen!r}."]
+        return []
+
+    @property
+    def listening_on(self) -> str:
+        """Where the possible-crisis cards go: the platform chosen, else the first one served."""
+        chosen = (self.listening_platform or "").strip().lower()
+        return chosen if chosen in self.platforms else (self.platforms or ["slack"])[0]
 
     def slack_problems(self) -> list[str]:
         """What stops ``serve`` from starting, each naming the variable and the fix."""

@@ -90,17 +90,22 @@ class Storage:
         return SqlAddressBook(self.engine, platform)
 
     @classmethod
-    def on(cls, engine: AsyncEngine) -> Storage:
+    def on(cls, engine: AsyncEngine, platform: str | None = None) -> Storage:
+        """``platform`` scopes crises and their timers to those one chat platform runs (a core
+        per platform, beside the others in one process); unscoped, reports see every crisis."""
         return cls(
-            SqlCrisisRepository(engine),
+            SqlCrisisRepository(engine, platform),
             SqlDraftRepository(engine),
-            SqlPageRepository(engine),
+            SqlPageRepository(engine, platform),
             SqlProcessedEvents(engine),
-            SqlDrillRepository(engine),
+            SqlDrillRepository(engine, platform),
             SqlMentionStore(engine),
             SqlAlertRepository(engine),
             engine,
         )
+
+    def scoped(self, platform: str) -> Storage:
+        return Storage.on(self.engine, platform)
 
 
 def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
@@ -176,9 +181,15 @@ def build_core(
     renderer: DraftRenderer,
     clock: Clock | None = None,
     replica: str | None = None,
+    *,
+    listening: bool = True,
 ) -> Core:
     """``replica`` names this process in leases: a stable name (the host's, by default in
-    ``serve``) lets a restarted process take over its predecessor's unfinished work at once."""
+    ``serve``) lets a restarted process take over its predecessor's unfinished work at once.
+
+    ``listening``: this core posts the listening alerts (possible-crisis cards in the monitoring
+    channel). With Slack and Teams in one process only one does, on the platform the operator
+    chose; each still posts the mentions digests of its own war rooms."""
     clock = clock or SystemClock()
     replica = (replica or f"crisisbot-{uuid.uuid4().hex[:12]}").replace("#", "-")
     holder = f"{replica}#{uuid.uuid4().hex[:8]}"  # this incarnation of the replica
@@ -215,14 +226,14 @@ def build_core(
         "unfinished declarations": service.resume_unfinished,
         "drill injects not scheduled": drills.ensure_scheduled,
         "drill injects": drills.fire_due,
-        "listening alerts": cases.alerts.tick,
+        "listening alerts": cases.alerts.tick if listening else feed.post_digests,
     }
     scheduler = Scheduler(paging, store.pages, clock, holder, chores)
     return Core(service, scheduler, cases, store, chat, clock, holder)
 
 
 def slack_bot(
-    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer
+    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer, *, listening: bool = True
 ) -> tuple[AsyncApp, Core, SlackChat, SlackHandlers]:
     """The Bolt app and the core behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
@@ -233,18 +244,22 @@ def slack_bot(
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, session)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    core = build_core(loaded, store, chat, renderer, replica=settings.replica_id)
+    core = build_core(loaded, store.scoped("slack"), chat, renderer, replica=settings.replica_id, listening=listening)
     bolt, handlers = build_app(core.service, chat, secret, store.events)
     return bolt, core, chat, handlers
 
 
-def teams_bot(settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer) -> TeamsBot:
+def teams_bot(
+    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer, *, listening: bool = True
+) -> TeamsBot:
     """The Teams adapter and the core behind it; call only once ``settings.teams_problems()`` is
     empty. Imports the Teams SDK (seconds, tens of MB): only Teams deployments pay for it."""
     from bot.adapters.teams.bot import TeamsBot, TeamsConfig
 
     def build(chat: ChatPort) -> Core:
-        return build_core(loaded, store, chat, renderer, replica=settings.replica_id)
+        return build_core(
+            loaded, store.scoped("teams"), chat, renderer, replica=settings.replica_id, listening=listening
+        )
 
     return TeamsBot.build(TeamsConfig.of(settings), loaded.plan, build, store.addresses("teams"))
 

@@ -44,6 +44,7 @@ class NewRow:
     until: datetime | None
     keys: list[str]
     first_event: Callable[[Crisis], TimelineEvent] | None
+    platform: str | None
     outcome: asyncio.Future[Crisis] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def __post_init__(self) -> None:
@@ -139,7 +140,7 @@ def write_group(db: Connection, group: Sequence[NewRow]) -> list[Crisis | Except
 
 
 def _insert(db: Connection, rows: Sequence[NewRow]) -> list[Crisis]:
-    records = [crisis_record(row.crisis, row.holder, row.until) for row in rows]
+    records = [{**crisis_record(row.crisis, row.holder, row.until), "platform": row.platform} for row in rows]
     numbers = [int(n) for n in db.execute(INSERT_CRISES, records).scalars()]
     # the declaration was validated as it was made: the stored crisis is it, with its number
     created = [

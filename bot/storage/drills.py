@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, col, select
 
 from bot.core.model.injects import InjectStatus, ScheduledInject
 from bot.storage.sessions import changed_rows, sessions
-from bot.storage.tables import DrillInjectRow
+from bot.storage.tables import DrillInjectRow, of_platform
 
 INJECT = SQLModel.metadata.tables["drill_inject"]
 
@@ -22,8 +22,11 @@ def _inject(row: DrillInjectRow) -> ScheduledInject:
 
 
 class SqlDrillRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """``platform``: fire only the injects of that platform's drills (see ``SqlCrisisRepository``)."""
+
+    def __init__(self, engine: AsyncEngine, platform: str | None = None) -> None:
         self._sessions = sessions(engine)
+        self._mine = of_platform(DrillInjectRow.crisis_id, platform)
 
     async def schedule(self, crisis_number: int, due: Sequence[datetime]) -> None:
         """One timer per inject of the script, in its order; scheduling again changes nothing."""
@@ -60,6 +63,7 @@ class SqlDrillRepository:
         due = (
             select(DrillInjectRow)
             .where(col(DrillInjectRow.status) == InjectStatus.PENDING.value, col(DrillInjectRow.due_at) <= now, free)
+            .where(self._mine)
             .order_by(col(DrillInjectRow.due_at), col(DrillInjectRow.position))
             .limit(limit)
         )

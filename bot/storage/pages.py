@@ -21,13 +21,16 @@ from bot.core.model.crisis import Actor
 from bot.core.model.pages import NewPage, Page, PageStatus
 from bot.storage.mapping import page_to_row, row_to_page
 from bot.storage.sessions import changed_rows, lease_free, sessions, violates
-from bot.storage.tables import PAGE_KEY_CONSTRAINT, CrisisRow, PageRow
+from bot.storage.tables import PAGE_KEY_CONSTRAINT, CrisisRow, PageRow, of_platform
 
 
 class SqlPageRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """``platform``: claim only the pages of that platform's crises (see ``SqlCrisisRepository``)."""
+
+    def __init__(self, engine: AsyncEngine, platform: str | None = None) -> None:
         self._sessions = sessions(engine)
         self._postgres = engine.dialect.name == "postgresql"
+        self._mine = of_platform(PageRow.crisis_id, platform)
 
     async def create_page(self, page: NewPage, holder: str, until: datetime) -> Page:
         """Insert the page under ``holder``'s lease (it delivers the page), or return the page
@@ -83,7 +86,7 @@ class SqlPageRepository:
         waiting = or_(col(PageRow.due_at) <= now, col(PageRow.delivered) < col(PageRow.position))
         due = (
             select(PageRow)
-            .where(col(PageRow.status) == PageStatus.OPEN.value, waiting, free)
+            .where(col(PageRow.status) == PageStatus.OPEN.value, waiting, free, self._mine)
             .order_by(col(PageRow.due_at))
             .limit(limit)
         )

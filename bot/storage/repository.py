@@ -37,15 +37,23 @@ from bot.storage.tables import (
     CrisisRow,
     CrisisStepRow,
     TimelineEventRow,
+    of_platform,
 )
 
 
 class SqlCrisisRepository:
-    """Crises, their steps and timelines in SQL; the crisis number is the row id."""
+    """Crises, their steps and timelines in SQL; the crisis number is the row id.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``platform`` scopes the repository to the crises one chat platform runs: it tags those it
+    creates, and finds, lists and hands to the scheduler only those. Numbers stay unique across
+    platforms, so CRISIS-0012 names one crisis in every report. Unscoped (``None``), it sees all:
+    what the command line's reports and exports want."""
+
+    def __init__(self, engine: AsyncEngine, platform: str | None = None) -> None:
         self._sessions = sessions(engine)
         self._inserts = CrisisInserts(self._sessions)
+        self.platform = platform
+        self._mine = of_platform(CrisisRow.id, platform)
 
     async def create(
         self,
@@ -60,20 +68,21 @@ class SqlCrisisRepository:
         may share with the declarations made at the same moment (see ``crisis_inserts``). The
         declaring process (``holder``) holds the lease on its steps ``until`` then."""
         keys = [k for k in (crisis.request_key, *other_keys) if k is not None]
-        return await self._inserts.insert(NewRow(crisis, holder, until, keys, first_event))
+        return await self._inserts.insert(NewRow(crisis, holder, until, keys, first_event, self.platform))
 
     async def get(self, number: int) -> Crisis | None:
-        return await self._first(CrisisRow.id == number)
+        return await self._first(and_(col(CrisisRow.id) == number, self._mine))
 
     async def get_by_request_key(self, request_key: str) -> Crisis | None:
+        """Unscoped: a request key is unique across platforms (they name their own requests)."""
         return await self._first(col(CrisisRow.request_key) == request_key)
 
     async def get_by_room(self, room_id: str) -> Crisis | None:
-        return await self._first(col(CrisisRow.room_id) == room_id)
+        return await self._first(and_(col(CrisisRow.room_id) == room_id, self._mine))
 
     async def list_crises(self, status: CrisisStatus | None = None, limit: int = 50) -> list[Crisis]:
         """Newest first, by number: numbers follow the order crises were declared in."""
-        query = select(CrisisRow).order_by(col(CrisisRow.id).desc()).limit(limit)
+        query = select(CrisisRow).where(self._mine).order_by(col(CrisisRow.id).desc()).limit(limit)
         if status is not None:
             query = query.where(CrisisRow.status == status.value)
         async with self._sessions() as session:
@@ -168,6 +177,7 @@ class SqlCrisisRepository:
         overdue = (
             select(CrisisRow)
             .where(
+                self._mine,
                 col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
                 col(CrisisRow.next_update_due) <= now,
                 or_(
@@ -217,6 +227,7 @@ class SqlCrisisRepository:
         query = (
             select(CrisisRow)
             .where(
+                self._mine,
                 col(CrisisRow.status) == CrisisStatus.ACTIVE.value,
                 col(CrisisRow.id).in_(pending),
                 lease_free(CrisisRow, now, holder),

@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, ColumnElement, DateTime, ForeignKey, Index, Integer, UniqueConstraint, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 
 ROOM_NAME_CONSTRAINT = "uq_crisis_room_name"
 REQUEST_KEY_CONSTRAINT = "uq_crisis_request_key"
@@ -117,6 +117,9 @@ class CrisisRow(SQLModel, table=True):
     lease_owner: str | None = None
     lease_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     drill: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    # the chat platform running it ("slack", "teams", "console"): one process may serve several,
+    # and each platform's scheduler and commands see only their own crises
+    platform: str | None = None
 
 
 class CrisisStepRow(SQLModel, table=True):
@@ -376,3 +379,13 @@ class ListeningDigestRow(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("crisis.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
     )
     last_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+def of_platform(crisis_id: Any, platform: str | None) -> ColumnElement[bool]:
+    """Rows (pages, injects ...) of the crises ``platform`` runs; every row when ``None``: the
+    scheduler of one platform must not fire another platform's timers through its own chat."""
+    if platform is None:
+        return true()
+    if crisis_id is CrisisRow.id:  # the crises themselves
+        return col(CrisisRow.platform) == platform
+    return col(crisis_id).in_(select(CrisisRow.id).where(col(CrisisRow.platform) == platform))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import bot.storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -51,7 +52,7 @@ def _diff(url: str) -> list[Any]:
 def test_upgrade_from_empty_reaches_head(empty_url: str) -> None:
     assert current(empty_url) is None
     upgrade(empty_url)
-    assert current(empty_url) == head() == "0010"
+    assert current(empty_url) == head() == "0011"
     assert _tables(empty_url) >= TABLES
     upgrade(empty_url)  # a second run (another replica starting) changes nothing
     assert current(empty_url) == head()
@@ -89,3 +90,33 @@ def test_downgrade_to_base_and_back(empty_url: str) -> None:
     assert not TABLES & _tables(empty_url)
     upgrade(empty_url)
     assert current(empty_url) == head()
+
+
+def test_crises_stored_before_0011_keep_the_platform_that_ran_them(empty_url: str) -> None:
+    """One process may now serve Slack and Teams: each crisis must be claimed by the right one."""
+    upgrade(empty_url, "0010")
+    engine = create_sync_db_engine(empty_url)
+    rows = [
+        ("slack-room", "crisis-slack", "C0123", '{"response_url": "https://hooks.slack.com/x", "user": "U1"}'),
+        ("teams-room", "crisis-teams", "19:abc@thread.tacv2", None),
+        ("teams-reply", "crisis-teams-pending", None, '{"service_url": "https://smba/amer/", "conversation": "a"}'),
+    ]
+    try:
+        with engine.begin() as conn:
+            for title, room_name, room_id, reply_to in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO crisis (title, scenario_id, severity_id, status, declared_by, declared_at,"
+                        " room_name, room_id, reply_to, assignments, unreachable, review)"
+                        " VALUES (:title, 'troll', 'sev3', 'active', '{}', :at, :room_name, :room_id, :reply_to,"
+                        " '[]', '{}', '{}')"
+                    ),
+                    {"title": title, "at": datetime(2026, 12, 3, tzinfo=UTC), "room_name": room_name,
+                     "room_id": room_id, "reply_to": reply_to},
+                )  # fmt: skip
+        upgrade(empty_url)
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT title, platform FROM crisis")).all())
+    finally:
+        engine.dispose()
+    assert found == {"slack-room": "slack", "teams-room": "teams", "teams-reply": "teams"}

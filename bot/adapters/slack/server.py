@@ -20,7 +20,6 @@ signature itself, but never parses.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import hashlib
 import hmac
@@ -46,7 +45,6 @@ __all__ = [
     "bound_port",
     "events_endpoint",
     "freeze_startup_objects",
-    "serve_forever",
     "start_http",
     "web_app",
 ]
@@ -101,30 +99,6 @@ async def start_http(
     """Start listening and return the runner; ``await runner.cleanup()`` stops it."""
     application = web_app(bolt, events_route=events_route, ready=ready, deadline=deadline, others=others)
     return await http.start(application, host, port)
-
-
-async def serve_forever(
-    bolt: AsyncApp,
-    host: str,
-    port: int,
-    app_token: str | None,
-    *,
-    ready: ReadinessCheck | None = None,
-    others: Sequence[Endpoint] = (),
-) -> None:
-    """HTTP mode, or Socket Mode with only the health routes (and ``others``) on HTTP."""
-    runner = await start_http(bolt, host, port, events_route=not app_token, ready=ready, others=others)
-    try:
-        if app_token:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            log.info("crisisbot: Slack Socket Mode; health on http://%s:%s%s", host, port, http.HEALTH_PATH)
-            await AsyncSocketModeHandler(bolt, app_token).start_async()  # type: ignore[no-untyped-call]
-        else:
-            log.info("crisisbot: listening on http://%s:%s%s", host, port, EVENTS_PATH)
-            await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
 
 
 class _SlackEvents:
