@@ -56,6 +56,7 @@ class GroupChats:
     async def find(self, name: str) -> Room | None:
         """The chat this bot made under that topic: from the address book, else among the first
         seed person's chats (the process may have died before writing it down)."""
+        await self.addresses.load()  # another replica may have made it since this one started
         room = self.addresses.chats.get(name)
         if room is None:
             room = await self._search(name)
