@@ -25,7 +25,6 @@ from bot.adapters.teams.calls import CallRefused
 from bot.adapters.teams.graph import Graph
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError
-from bot.core.plan.chain import role_people
 from bot.core.plan.model import Plan
 from bot.core.ports import InviteReport, Member
 
@@ -73,17 +72,23 @@ class GroupChats:
                 return Room(id=str(chat["id"]), name=name, url=chat.get("webUrl"))
         return None
 
+    def _role_people(self, role_id: str) -> list[str]:
+        """A role's people in the plan's order (named people, then its groups' members)."""
+        role = self.plan.roles[role_id]
+        groups = [p for g in role.groups if g in self.plan.groups for p in self.plan.groups[g].members]
+        return list(dict.fromkeys([*role.people, *groups]))
+
     def seed_people(self) -> list[str]:
-        lead = role_people(self.plan, self.plan.lead_role)
+        lead = self._role_people(self.plan.lead_role)
         severities = [set(s.invite) for s in self.plan.severities.values()]
         always = set.intersection(*severities) if severities else set()
         first = next(iter(self.plan.severities.values()), None)
-        others = [p for r in (first.invite if first else []) if r in always for p in role_people(self.plan, r)]
+        others = [p for r in (first.invite if first else []) if r in always for p in self._role_people(r)]
         return [p for p in dict.fromkeys([*lead, *others]) if p in self.plan.people]
 
     async def seed(self) -> list[str]:
         """The lead role's people, and others invited in every crisis until there are two."""
-        lead = set(role_people(self.plan, self.plan.lead_role))
+        lead = set(self._role_people(self.plan.lead_role))
         owners: list[str] = []
         for pid in self.seed_people():
             if len(owners) >= 2 and pid not in lead:
