@@ -4,10 +4,9 @@ War rooms are channels of the crisis team, made through Graph (a standard channe
 says private), or group chats (:mod:`bot.adapters.teams.group_chats`); messages go through the
 Bot Connector to the serviceUrl Teams gave for that team or conversation, remembered from the
 install event and every activity since (a proactive message has no request to read it from), and
-kept in the database for every replica. People are reached
-by their Entra object id: from the plan, or found by e-mail through Graph. A page is a 1:1
-message, which Teams only allows once the person has the app: when that is refused, the core says
-so in the war room.
+kept in the database for every replica. People are reached by their Entra object id: from the
+plan, or found by e-mail through Graph. A page is a 1:1 message, which Teams only allows once the
+person has the app: when that is refused, the core says so in the war room.
 
 Teams keeps no record a bot can search for "the message I posted under this key", so keyed posts
 are written to the database as soon as Teams answered: a declaration resumed elsewhere finds them,
