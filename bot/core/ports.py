@@ -51,11 +51,15 @@ class InviteReport:
 class ChatLimits:
     """What the platform allows where the core must fit its own text: room names (Slack allows
     80 characters, Teams channel names 50) and the one-line header of a message (Slack: 150).
-    ``pins``: whether the bot can pin a post in a room (Teams channels have no pinned posts)."""
+    ``pins``: whether the bot can pin a post in a room (Teams channels have no pinned posts).
+    ``unique_room_names``: whether the platform refuses a second room of a name (a Teams group chat's
+    topic need not be unique): where it does not, it never says "taken", so a resumed declaration
+    looks for the room it may have made before making one."""
 
     room_name: int
     header: int
     pins: bool = True
+    unique_room_names: bool = True
 
 
 class ChatPort(Protocol):

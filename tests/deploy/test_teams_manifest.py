@@ -4,6 +4,7 @@ its permissions pinned (the schema does not check their names), and the package 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,19 @@ EXPECTED_RSC = {
     "TeamMember.Read.Group": "Application",  # who is in the crisis team already
 }
 
+# Graph application permissions of the Entra app registration (they cannot be in a manifest): the
+# list in deploy/README.md, each with its reason. Group-chat war rooms need the last five.
+EXPECTED_GRAPH = {
+    "User.Read.All",  # a person known by e-mail only
+    "TeamMember.ReadWrite.All",  # add people to the crisis team
+    "ChannelMember.ReadWrite.All",  # private-channel war rooms
+    "Chat.Create",  # group-chat war rooms
+    "ChatMember.ReadWrite.All",  # who is in the chat, add people to it
+    "AppCatalog.Read.All",  # crisisbot's catalog id and the permissions its package asks
+    "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All",  # crisisbot into the chat
+    "Chat.ReadBasic.All",  # find the chat again after a crash
+}
+
 
 def manifest() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -43,6 +57,13 @@ def test_the_permissions_are_pinned() -> None:
     readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
     for name in EXPECTED_RSC:
         assert name in readme, f"deploy/README.md must give the reason for {name}"
+
+
+def test_the_graph_application_permissions_are_pinned() -> None:
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Graph application permissions**", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\s*- `([A-Za-z.]+)`: \S", section, flags=re.MULTILINE))
+    assert listed == EXPECTED_GRAPH
 
 
 def test_the_command_menu_lists_real_commands() -> None:

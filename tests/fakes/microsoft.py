@@ -3,8 +3,9 @@
 It serves what the real SDK and crisisbot's adapter call: the Bot Framework OpenID configuration
 and signing keys (in its own thread because the SDK's key client blocks the loop that asks), the
 Entra token endpoint, the Bot Connector (post, update, open a 1:1 chat) under a regional
-serviceUrl with a path (``/amer/``), and Graph v1.0 channels, members and user lookups with Teams'
-rules (see ``microsoft_state``). Calls without the right bearer token are refused.
+serviceUrl with a path (``/amer/``), and Graph v1.0 channels, members, user lookups, group chats
+and the app catalog with Teams' rules (see ``microsoft_state`` and ``microsoft_chats``). Calls
+without the right bearer token are refused.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from tests.fakes.microsoft_chats import ChatRoutes
 from tests.fakes.microsoft_keys import SigningKey, opaque_token
-from tests.fakes.microsoft_state import MicrosoftState, Sent
+from tests.fakes.microsoft_state import Fault, MicrosoftState, Sent
 
 APP_ID = "00000000-0000-4000-8000-00000000a99a"
 APP_PASSWORD = "fake-app-password"
@@ -93,7 +96,7 @@ class FakeMicrosoft:
         self.stop()
 
     async def _serve(self) -> int:
-        app = web.Application()
+        app = web.Application(middlewares=[_lose_answers])
         r = app.router
         r.add_get("/botframework/v1/.well-known/openidconfiguration", self._openid)
         r.add_get("/botframework/v1/.well-known/keys", self._keys)
@@ -104,6 +107,7 @@ class FakeMicrosoft:
         r.add_post("/graph/v1.0/teams/{team}/members", self._add_team_member)
         r.add_post("/graph/v1.0/teams/{team}/channels/{channel}/members", self._add_channel_member)
         r.add_get("/graph/v1.0/users/{user}", self._user)
+        ChatRoutes(self.state, self._graph, _user_of).register(r)
         r.add_post("/{region}/v3/conversations", self._open_personal)
         r.add_post("/{region}/v3/conversations/{conversation}/activities", self._post_activity)
         r.add_get("/{region}/v3/conversations/{conversation}/members/{member}", self._member)
@@ -145,7 +149,9 @@ class FakeMicrosoft:
         if self._tokens.get(token) != scope:
             return web.json_response({"error": {"code": "Unauthorized", "message": "bad token"}}, status=401)
         fault = self.state.take_fault(f"{request.method} {request.match_info.route.resource.canonical}")  # type: ignore[union-attr]
-        if fault is not None:
+        if fault is not None and fault.lost:
+            request[LOST] = fault  # the route does its work; the middleware replaces its answer
+        elif fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             body = {"error": {"code": fault.code, "message": "injected"}}
             return web.json_response(body, status=fault.status, headers=headers)
@@ -220,8 +226,16 @@ class FakeMicrosoft:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation", "message": "no"}}, status=404)
         return web.json_response(found)
 
+    def _not_in_chat(self, request: web.Request) -> web.Response | None:
+        """Teams refuses a bot's post in a group chat its app is not installed in."""
+        conversation = request.match_info["conversation"].split(";", 1)[0]
+        if conversation in self.state.chats and not self.state.app_installed_in(conversation, APP_ID):
+            body = {"error": {"code": "BotNotInConversationRoster", "message": "The bot is not part of the roster"}}
+            return web.json_response(body, status=403)
+        return None
+
     async def _post_activity(self, request: web.Request) -> web.Response:
-        if refused := self._refused(request, BOT_SCOPE):
+        if refused := self._refused(request, BOT_SCOPE) or self._not_in_chat(request):
             return refused
         sent = Sent(
             self._service_url(request), request.match_info["conversation"], await request.json(), self.state.next_id()
@@ -230,11 +244,23 @@ class FakeMicrosoft:
         return web.json_response({"id": sent.id})
 
     async def _update_activity(self, request: web.Request) -> web.Response:
-        if refused := self._refused(request, BOT_SCOPE):
+        if refused := self._refused(request, BOT_SCOPE) or self._not_in_chat(request):
             return refused
         conversation, activity_id = request.match_info["conversation"], request.match_info["activity"]
         self.state.record(Sent(self._service_url(request), conversation, await request.json(), activity_id, True))
         return web.json_response({"id": activity_id})
+
+
+LOST = web.RequestKey("lost", Fault)
+
+
+@web.middleware
+async def _lose_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    answer = await handler(request)
+    fault = request.get(LOST)
+    if fault is None:
+        return answer
+    return web.json_response({"error": {"code": fault.code, "message": "answer lost"}}, status=fault.status)
 
 
 def _user_of(member: dict[str, Any]) -> str:

@@ -4,6 +4,10 @@ Channel names: at most 50 characters, unique in the team case-insensitively (Gra
 duplicate). Only private channels take members. A 1:1 conversation opens only for people who have
 the app installed. Faults are queued per route and served before the real answer (429 with
 Retry-After, 5xx).
+
+Group chats (``microsoft_chats``): created with two members at least, all in the tenant; the app
+posts in one only once it is installed there (the Bot Connector answers 403 before), and installing
+an app whose definition asks resource-specific permissions needs them consented.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ MAX_CHANNEL_NAME = 50
 
 @dataclass
 class Fault:
+    """An error answer. ``lost``: the work is done first and only its answer is replaced, as when
+    the service did it but the caller never heard (a timeout, a dropped connection)."""
+
     status: int
     retry_after: int | None = None
     code: str = "TooManyRequests"
+    lost: bool = False
 
 
 @dataclass
@@ -29,6 +37,14 @@ class Channel:
     name: str
     private: bool
     members: set[str] = field(default_factory=set)
+
+
+@dataclass
+class GroupChat:
+    id: str
+    topic: str
+    members: set[str] = field(default_factory=set)
+    apps: list[str] = field(default_factory=list)  # catalog ids installed, in order
 
 
 @dataclass
@@ -57,6 +73,9 @@ class MicrosoftState:
         self.token_requests: list[dict[str, str]] = []
         self.faults: dict[str, list[Fault]] = {}
         self.calls: list[tuple[str, str]] = []
+        self.chats: dict[str, GroupChat] = {}
+        self.catalog: dict[str, dict[str, Any]] = {}  # catalog id -> the teamsApp (with appDefinitions)
+        self.chat_refuses: set[str] = set()  # Entra ids Graph will not add to a chat (e.g. blocked)
         self._ids = itertools.count(1000)
 
     def next_id(self) -> str:
@@ -98,6 +117,47 @@ class MicrosoftState:
         channel.members.add(user)
         return 201, {"userId": user}
 
+    def create_chat(self, body: dict[str, Any], members: list[str]) -> tuple[int, dict[str, Any]]:
+        if body.get("chatType") != "group":
+            return 400, _error("BadRequest", "only group chats are made here")
+        if len(set(members)) < 2:
+            return 400, _error("BadRequest", "A group chat needs at least two members.")
+        if any(u not in self.installed_for and u not in self.users_by_email.values() for u in members):
+            return 404, _error("NotFound", "a member is not a user of the tenant")
+        chat = GroupChat(f"19:{self.next_id()}@thread.v2", str(body.get("topic") or ""), set(members))
+        self.chats[chat.id] = chat
+        return 201, self.chat_json(chat)
+
+    def chat_json(self, chat: GroupChat) -> dict[str, Any]:
+        url = f"https://teams.example/l/chat/{chat.id}/0"
+        return {"id": chat.id, "topic": chat.topic, "chatType": "group", "webUrl": url, "tenantId": self.tenant_id}
+
+    def add_chat_member(self, chat_id: str, user: str) -> tuple[int, dict[str, Any]]:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return 404, _error("NotFound", "no such chat")
+        if user in self.chat_refuses:
+            return 403, _error("Forbidden", "this user cannot be added to the chat")
+        chat.members.add(user)
+        return 201, {"userId": user}
+
+    def install_in_chat(self, chat_id: str, catalog_id: str, consented: list[dict[str, Any]]) -> tuple[int, Any]:
+        chat, app = self.chats.get(chat_id), self.catalog.get(catalog_id)
+        if chat is None or app is None:
+            return 404, _error("NotFound", "no such chat or app")
+        if catalog_id in chat.apps:
+            return 409, _error("Conflict", "the app is already installed")
+        [definition] = app["appDefinitions"]
+        asked = definition["authorization"]["requiredPermissionSet"]["resourceSpecificPermissions"]
+        if sorted(map(_permission, asked)) != sorted(map(_permission, consented)):
+            return 403, _error("Forbidden", "the app's resource-specific permissions must be consented")
+        chat.apps.append(catalog_id)
+        return 201, {}
+
+    def app_installed_in(self, chat_id: str, external_id: str) -> bool:
+        chat = self.chats.get(chat_id)
+        return chat is not None and any(self.catalog[c]["externalId"] == external_id for c in chat.apps)
+
     def record(self, sent: Sent) -> None:
         with self.posted:
             self.sent.append(sent)
@@ -109,6 +169,10 @@ class MicrosoftState:
 
     def sent_to(self, conversation_prefix: str) -> list[Sent]:
         return [s for s in self.sent if s.conversation.startswith(conversation_prefix)]
+
+
+def _permission(granted: dict[str, Any]) -> tuple[str, str]:
+    return str(granted.get("permissionValue")), str(granted.get("permissionType"))
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import aiohttp
 from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 
 from bot.adapters.http.server import Endpoint
+from bot.adapters.teams.addresses import Addresses
 from bot.adapters.teams.calls import CALL_TIMEOUT, Caller, Sleep, Token, make_session
-from bot.adapters.teams.chat import Addresses, TeamsChat
+from bot.adapters.teams.chat import TeamsChat
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.graph import Graph
 from bot.adapters.teams.handlers import TeamsHandlers

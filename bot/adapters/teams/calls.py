@@ -56,14 +56,21 @@ class Caller:
         self.token = token
         self.sleep = sleep
 
-    async def call(self, method: str, url: str, what: str, body: Any = None) -> Any:
-        """The answer's JSON (None when empty); retried on 429 and 5xx with bounded waits."""
+    async def call(self, method: str, url: str, what: str, body: Any = None, *, once: bool = False) -> Any:
+        """The answer's JSON (None when empty); retried on 429 and 5xx with bounded waits.
+
+        ``once``: a call that makes something which may not be made twice (a group chat, whose
+        topic Graph lets repeat). Only a 429 says nothing was done; a 5xx or a lost answer may
+        come after the work, so it is not repeated blindly: the caller's step fails, and its retry
+        looks for what was made first.
+        """
+        retried = frozenset({429}) if once else RETRIED
         for attempt in range(ATTEMPTS):
             try:
                 headers = {"Authorization": f"Bearer {await self.token()}"}
                 async with self.session.request(method, url, json=body, headers=headers) as response:
                     text = await response.text()
-                    if response.status in RETRIED and attempt < ATTEMPTS - 1:
+                    if response.status in retried and attempt < ATTEMPTS - 1:
                         await self.sleep(retry_wait(response.headers, attempt))
                         continue
                     if response.status >= 400:
@@ -72,7 +79,7 @@ class Caller:
                         raise CallRefused(what, response.status, code, detail)
                     return json.loads(text) if text.strip() else None
             except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
-                if attempt < ATTEMPTS - 1 and not isinstance(exc, json.JSONDecodeError):
+                if attempt < ATTEMPTS - 1 and not once and not isinstance(exc, json.JSONDecodeError):
                     await self.sleep(retry_wait({}, attempt))
                     continue
                 raise ChatPlatformError(f"Teams could not {what} (no answer: {type(exc).__name__}).") from None

@@ -1,12 +1,12 @@
 """TeamsChat: the core's ChatPort in Microsoft Teams.
 
 War rooms are channels of the crisis team, made through Graph (a standard channel unless the plan
-says private); messages go through the Bot Connector to the serviceUrl Teams gave for that team
-or conversation, remembered from the install event and every activity since (a proactive message
-has no request to read it from), and kept in the database for every replica. People are reached
-by their Entra object id: from the plan, or found by e-mail through Graph. A page is a 1:1
-message, which Teams only allows once the person has the app: when that is refused, the core says
-so in the war room.
+says private), or group chats (:mod:`bot.adapters.teams.group_chats`); messages go through the
+Bot Connector to the serviceUrl Teams gave for that team or conversation, remembered from the
+install event and every activity since (a proactive message has no request to read it from), and
+kept in the database for every replica. People are reached by their Entra object id: from the
+plan, or found by e-mail through Graph. A page is a 1:1 message, which Teams only allows once the
+person has the app: when that is refused, the core says so in the war room.
 
 Teams keeps no record a bot can search for "the message I posted under this key", so keyed posts
 are written to the database as soon as Teams answered: a declaration resumed elsewhere finds them,
@@ -21,100 +21,27 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot.adapters.teams.addresses import Addresses
 from bot.adapters.teams.calls import CallRefused
 from bot.adapters.teams.cards import CardRenderer, attachment
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.graph import Graph
+from bot.adapters.teams.group_chats import GroupChats
 from bot.core.messaging.message import Message
 from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Room
 from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
 from bot.core.plan.model import Plan, TeamsWarRoom
-from bot.core.ports import AddressBook, ChatLimits, InviteReport, Member
+from bot.core.ports import ChatLimits, InviteReport, Member
 
 log = logging.getLogger(__name__)
-NO_SERVICE_URL = "Teams has not contacted crisisbot yet: mention @crisisbot once in the crisis team."
-
-
-class Addresses:
-    """Where Teams said to send (the serviceUrl by conversation and by team, the crisis team, each
-    person's 1:1 chat, each war room's team) and what was posted under a key. Teams says it only
-    in the activities it sends, so every new fact is also written to the ``book`` (the database):
-    another replica, or this one after a restart, can page someone before Teams says anything."""
-
-    def __init__(self, team_id: str | None, book: AddressBook) -> None:
-        self.team_id = team_id  # the plan's, or the team the app was installed in
-        self.book = book
-        self.by_conversation: dict[str, str] = {}
-        self.by_team: dict[str, str] = {}
-        self.latest: str | None = None
-        self.personal: dict[str, str] = {}  # Entra id -> 1:1 conversation id
-        self.room_team: dict[str, str] = {}  # war room (channel) id -> team id
-        self.posted: dict[str, PostedMessage] = {}  # "where|key" -> the post
-
-    async def load(self) -> None:
-        """What earlier processes learnt, under what this one learnt since it started."""
-        known = await self.book.recall()
-        self.by_conversation = known.get("conversation", {}) | self.by_conversation
-        self.by_team = known.get("team", {}) | self.by_team
-        self.personal = known.get("personal", {}) | self.personal
-        self.room_team = known.get("room_team", {}) | self.room_team
-        stored = {k: PostedMessage.model_validate_json(v) for k, v in known.get("posted", {}).items()}
-        self.posted = stored | self.posted
-        self.latest = self.latest or known.get("latest", {}).get("")
-        self.team_id = self.team_id or known.get("installed", {}).get("")
-
-    async def _keep(self, kind: str, table: dict[str, str], key: str, value: str) -> None:
-        if table.get(key) != value:
-            table[key] = value
-            await self.book.remember(kind, key, value)
-
-    async def seen(self, service_url: str, conversation_id: str | None, team_id: str | None) -> None:
-        if self.latest != service_url:
-            self.latest = service_url
-            await self.book.remember("latest", "", service_url)
-        if conversation_id:
-            await self._keep("conversation", self.by_conversation, conversation_id.split(";", 1)[0], service_url)
-        if team_id:
-            await self._keep("team", self.by_team, team_id, service_url)
-
-    async def installed_in(self, team_id: str) -> None:
-        if self.team_id is None:
-            self.team_id = team_id
-            await self.book.remember("installed", "", team_id)
-
-    async def personal_chat(self, entra_id: str, conversation_id: str) -> None:
-        await self._keep("personal", self.personal, entra_id, conversation_id)
-        if conversation_id not in self.by_conversation:
-            await self._keep("conversation", self.by_conversation, conversation_id, self.service_url())
-
-    async def room_in(self, room_id: str, team_id: str) -> None:
-        await self._keep("room_team", self.room_team, room_id, team_id)
-
-    async def keep_posted(self, where: str, key: str, posted: PostedMessage) -> None:
-        self.posted[f"{where}|{key}"] = posted
-        await self.book.remember("posted", f"{where}|{key}", posted.model_dump_json())
-
-    def find_posted(self, where: str, key: str) -> PostedMessage | None:
-        return self.posted.get(f"{where}|{key}")
-
-    def service_url(self, conversation_id: str | None = None) -> str:
-        found = self.by_conversation.get((conversation_id or "").split(";", 1)[0])
-        found = found or (self.by_team.get(self.team_id) if self.team_id else None) or self.latest
-        if found is None:
-            raise ChatPlatformError(NO_SERVICE_URL)
-        return found
-
-    def crisis_team(self) -> str:
-        if self.team_id is None:
-            raise ChatPlatformError(
-                "No crisis team: set teams.team_id in the plan, or install crisisbot in the crisis team."
-            )
-        return self.team_id
+GROUP_CHAT_SUFFIX = "@thread.v2"  # a group chat's id; channels end @thread.tacv2 or @thread.skype
 
 
 class TeamsChat:
     limits = ChatLimits(room_name=50, header=150, pins=False)  # Teams channel names: 50 characters
+    # a group chat's topic need not be unique: a resumed declaration looks for its chat first
+    chat_limits = ChatLimits(room_name=50, header=150, pins=False, unique_room_names=False)
 
     def __init__(self, connector: Connector, graph: Graph, plan: Plan, addresses: Addresses) -> None:
         self.connector = connector
@@ -124,6 +51,10 @@ class TeamsChat:
         self.teams_ids: dict[str, str] = {pid: p.teams_id for pid, p in plan.people.items() if p.teams_id}
         self.unresolved: dict[str, str] = {}
         self.renderer = CardRenderer(self.teams_ids)
+        self.group_chat = plan.teams.war_room is TeamsWarRoom.GROUP_CHAT
+        if self.group_chat:
+            self.limits = self.chat_limits
+        self.chats = GroupChats(graph, plan, addresses, connector.app_id, self.entra_id)
 
     # -- who's who ---------------------------------------------------------------------------
 
@@ -160,8 +91,10 @@ class TeamsChat:
     # -- rooms ---------------------------------------------------------------------------------
 
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
-        """A channel of the crisis team; the plan's ``teams.war_room`` says which kind (Slack's
-        ``war_room.private`` does not apply: see the README's Teams section)."""
+        """A channel of the crisis team, or a group chat: the plan's ``teams.war_room`` says which
+        (Slack's ``war_room.private`` does not apply: see the README's Teams section)."""
+        if self.group_chat:
+            return await self.chats.create(name)
         team = self.addresses.crisis_team()
         kind = self.plan.teams.war_room
         owner = self._owner() if kind is TeamsWarRoom.PRIVATE_CHANNEL else None
@@ -183,6 +116,9 @@ class TeamsChat:
         return next((self.teams_ids[p] for p in (lead.people if lead else []) if p in self.teams_ids), None)
 
     async def find_room(self, name: str) -> Room | None:
+        return await self.chats.find(name) if self.group_chat else await self._find_channel(name)
+
+    async def _find_channel(self, name: str) -> Room | None:
         team = self.addresses.crisis_team()
         for channel in await self.graph.channels(team):
             if str(channel.get("displayName") or "").lower() == name.lower():
@@ -192,7 +128,10 @@ class TeamsChat:
         return None
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
-        """Into the crisis team (who sees a standard channel), and the channel itself if private."""
+        """Into the crisis team (who sees a standard channel), and the channel itself if private;
+        a group chat takes its people directly."""
+        if self.group_chat:
+            return await self.chats.invite(room, members)
         report = InviteReport()
         team = self.addresses.room_team.get(room.id) or self.addresses.crisis_team()
         in_team = await self.graph.team_members(team)
@@ -223,7 +162,8 @@ class TeamsChat:
         self, channel_id: str, message: Message, thread_id: str | None = None, *, key: str | None = None
     ) -> PostedMessage:
         service_url = self.addresses.service_url(channel_id)
-        conversation = f"{channel_id};messageid={thread_id}" if thread_id else channel_id
+        threaded = thread_id and not channel_id.endswith(GROUP_CHAT_SUFFIX)  # group chats have no threads
+        conversation = f"{channel_id};messageid={thread_id}" if threaded else channel_id
         ids = [await self.connector.send(service_url, conversation, a) for a in self.activities(message)]
         posted = PostedMessage(channel_id=channel_id, message_id=ids[0])
         if key:
@@ -262,7 +202,7 @@ class TeamsChat:
         return self.addresses.find_posted(f"person:{member.person_id}", key)
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
-        room = await self.find_room(channel_name.lstrip("#"))
+        room = await self._find_channel(channel_name.lstrip("#"))
         if room is None:
             raise ChatPlatformError(f"There is no channel {channel_name} in the crisis team: create it.")
         posted = await self.post(room.id, message)

@@ -20,6 +20,7 @@ def conversations(service_url: str) -> str:
 class Connector:
     def __init__(self, caller: Caller, app_id: str, tenant_id: str) -> None:
         self.caller = caller
+        self.app_id = app_id
         self.bot_id = f"28:{app_id}"
         self.tenant_id = tenant_id
 

@@ -1,4 +1,4 @@
-"""The few Microsoft Graph calls war rooms need, made directly.
+"""The few Microsoft Graph calls war rooms need (channels, group chats), made directly.
 
 The SDK's Graph helpers build ``/v1.0//teams/...`` (a double slash) from a configured base URL,
 and pull in the whole Graph SDK: these calls are few and plain JSON. Graph's 429 is retried with
@@ -8,12 +8,14 @@ the ``19:...`` conversation id activities carry.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 from bot.adapters.teams.calls import Caller
 
 CONVERSATION_MEMBER = "#microsoft.graph.aadUserConversationMember"
+MAX_CHAT_PAGES = 20  # a person's chats, 50 a page: the newest 1,000 are searched for a lost war room
 
 
 class Graph:
@@ -66,3 +68,60 @@ class Graph:
         url = f"{self.base}/users/{quote(email, safe='@')}?$select=id"
         found = await self.caller.call("GET", url, "look a person up by e-mail")
         return str(found["id"]) if isinstance(found, dict) and found.get("id") else None
+
+    # -- group chats ---------------------------------------------------------------------------
+
+    async def create_chat(self, topic: str, owners: list[str]) -> dict[str, Any]:
+        """A group chat: every in-tenant member is an owner, and Graph wants two at least."""
+        body = {"chatType": "group", "topic": topic, "members": [self.member(o, owner=True) for o in owners]}
+        made: dict[str, Any] = await self.caller.call(
+            "POST", f"{self.base}/chats", "create the war room chat", body, once=True
+        )
+        return made
+
+    async def user_chats(self, entra_id: str) -> AsyncIterator[dict[str, Any]]:
+        """A person's chats, page by page (application permissions reach chats only through a
+        member; Graph's topic filter is not documented, so topics are compared here)."""
+        url: str | None = f"{self.base}/users/{quote(entra_id, safe='')}/chats?$top=50"
+        for _ in range(MAX_CHAT_PAGES):
+            if url is None:
+                return
+            page = await self.caller.call("GET", url, "list a person's chats")
+            if not isinstance(page, dict):
+                return
+            for chat in page.get("value") or []:
+                if isinstance(chat, dict):
+                    yield chat
+            url = page.get("@odata.nextLink")
+
+    async def chat_members(self, chat_id: str) -> set[str]:
+        url = f"{self.base}/chats/{quote(chat_id, safe='')}/members"
+        found = await self.caller.call("GET", url, "list the war room chat's members")
+        rows = found.get("value") or [] if isinstance(found, dict) else []
+        return {str(r.get("userId")) for r in rows if isinstance(r, dict) and r.get("userId")}
+
+    async def add_chat_member(self, chat_id: str, entra_id: str) -> None:
+        url = f"{self.base}/chats/{quote(chat_id, safe='')}/members"
+        await self.caller.call("POST", url, "add a person to the war room chat", self.member(entra_id, owner=True))
+
+    async def catalog_app(self, external_id: str) -> tuple[str, list[dict[str, str]]] | None:
+        """The app's id in the tenant's catalog (not the manifest's id, which is its externalId)
+        and the resource-specific permissions its definition asks, to consent to when installing."""
+        query = f"$filter=externalId eq '{external_id}'&$expand=appDefinitions($select=id,authorization)"
+        found = await self.caller.call("GET", f"{self.base}/appCatalogs/teamsApps?{query}", "find crisisbot's app")
+        apps = found.get("value") or [] if isinstance(found, dict) else []
+        if not apps or not isinstance(apps[0], dict) or not apps[0].get("id"):
+            return None
+        definitions = apps[0].get("appDefinitions") or [{}]
+        required = ((definitions[-1].get("authorization") or {}).get("requiredPermissionSet") or {}).get(
+            "resourceSpecificPermissions"
+        ) or []
+        return str(apps[0]["id"]), [p for p in required if isinstance(p, dict)]
+
+    async def install_in_chat(self, chat_id: str, catalog_id: str, rsc: list[dict[str, str]]) -> None:
+        app = f"{self.base}/appCatalogs/teamsApps/{quote(catalog_id, safe='')}"
+        body: dict[str, Any] = {"teamsApp@odata.bind": app}
+        if rsc:
+            body["consentedPermissionSet"] = {"resourceSpecificPermissions": rsc}
+        url = f"{self.base}/chats/{quote(chat_id, safe='')}/installedApps"
+        await self.caller.call("POST", url, "add crisisbot to the war room chat", body)

@@ -55,8 +55,11 @@ class DeclarationSteps(UseCase):
                 except RoomNameTakenError:
                     continue
                 crisis.room_name = name
+            if adopt and name == crisis.room_name and not self.chat.limits.unique_room_names:
+                # names need not be unique there, so no "taken" will come: adopt the crashed attempt's room
+                crisis.room = await self.chat.find_room(name)
             try:
-                crisis.room = await self.chat_for(crisis).create_room(
+                crisis.room = crisis.room or await self.chat_for(crisis).create_room(
                     name,
                     private=self.plan.war_room.private or self.access.restricted(crisis),
                     topic=f"{crisis.key} · {crisis.severity_id.upper()} · {crisis.title}",

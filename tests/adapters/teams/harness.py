@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,6 +25,8 @@ from tests.fakes.microsoft import APP_ID, TEAM_ID, TENANT_ID, FakeMicrosoft
 GENERAL = "19:general@thread.tacv2"
 TEAM_CONVERSATION = "19:team-root@thread.tacv2"
 ANNOUNCE = "crisis-announcements"
+CATALOG_ID = "5e0c1a7e-0000-4000-8000-0000000ca7a1"  # the app's id in the tenant's catalog (not the manifest's)
+MANIFEST = Path(__file__).resolve().parents[3] / "deploy" / "teams" / "manifest.json"
 _ids = itertools.count(1)
 
 
@@ -55,6 +59,17 @@ def seed_tenant(ms: FakeMicrosoft, loaded: LoadedPlan) -> None:
         record = {"id": f"29:{pid}", "name": person.name, "aadObjectId": user}
         ms.state.members[f"29:{pid}"] = record | ({"email": person.email} if person.email else {})
     ms.state.create_channel(ANNOUNCE, private=False, owners=[])
+    ms.state.catalog[CATALOG_ID] = catalog_app()
+
+
+def catalog_app() -> dict[str, Any]:
+    """crisisbot as the tenant's catalog holds it once its package is uploaded: the manifest's id
+    is its externalId, and its definition asks the manifest's resource-specific permissions."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    asked = manifest["authorization"]["permissions"]["resourceSpecific"]
+    rsc = [{"permissionValue": p["name"], "permissionType": p["type"]} for p in asked]
+    definition = {"id": "def-1", "authorization": {"requiredPermissionSet": {"resourceSpecificPermissions": rsc}}}
+    return {"id": CATALOG_ID, "externalId": APP_ID, "displayName": "crisisbot", "appDefinitions": [definition]}
 
 
 @dataclass
@@ -73,7 +88,8 @@ class TeamsSim:
         return {"id": f"29:{person_id}", "name": self.plan.people[person_id].name, "aadObjectId": user}
 
     def activity(self, kind: str, *, by: str, conversation: str = GENERAL, **extra: Any) -> dict[str, Any]:
-        channel = conversation.startswith("19:")
+        group_chat = conversation.endswith("@thread.v2")  # a group chat: no threads, no team
+        channel = conversation.startswith("19:") and not group_chat
         activity_id = str(next(_ids))
         if channel and ";messageid=" not in conversation and kind == "message":
             conversation = f"{conversation};messageid={activity_id}"
@@ -86,7 +102,7 @@ class TeamsSim:
             "from": self.sender(by),
             "conversation": {
                 "id": conversation,
-                "conversationType": "channel" if channel else "personal",
+                "conversationType": "channel" if channel else "groupChat" if group_chat else "personal",
                 "tenantId": TENANT_ID,
             },
             "recipient": {"id": f"28:{APP_ID}", "name": "crisisbot"},
