@@ -116,7 +116,9 @@ def test_crises_stored_before_0011_keep_the_platform_that_ran_them(empty_url: st
                 )  # fmt: skip
         upgrade(empty_url)
         with engine.connect() as conn:
-            found = dict(conn.execute(text("SELECT title, platform FROM crisis")).all())
+            found: dict[str, str] = {
+                str(t): str(p) for t, p in conn.execute(text("SELECT title, platform FROM crisis"))
+            }
     finally:
         engine.dispose()
     assert found == {"slack-room": "slack", "teams-room": "teams", "teams-reply": "teams"}
