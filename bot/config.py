@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     teams_graph_url: str | None = Field(default=None, validation_alias=AliasChoices("TEAMS_GRAPH_URL"))
     # with Slack and Teams in one process: where the listening alerts (possible-crisis cards) go
     listening_platform: str | None = Field(default=None, validation_alias=AliasChoices("CRISISBOT_LISTENING_PLATFORM"))
+    # on SIGTERM: how long requests and background work under way get to finish before they are
+    # cancelled and their leases handed to the other replicas (keep it under the orchestrator's
+    # grace period: Kubernetes kills after 30 s by default)
+    shutdown_timeout: float = Field(default=20.0, gt=0, le=600)
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
 

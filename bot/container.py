@@ -107,6 +107,12 @@ class Storage:
     def scoped(self, platform: str) -> Storage:
         return Storage.on(self.engine, platform)
 
+    async def release_leases(self, holder: str) -> int:
+        """Hand this process's work to the other replicas at once (a graceful shutdown)."""
+        from bot.storage.leases import release_all
+
+        return await release_all(self.engine, holder)
+
 
 def frameworks_from(settings: Settings) -> tuple[DraftRenderer, list[DataIssue]]:
     """The framework library; broken frameworks are reported and left out, never fatal here."""

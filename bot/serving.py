@@ -5,8 +5,10 @@ Teams crisis never gets a Slack channel nor a Slack page card; they share the da
 the HTTP server (``/healthz``, ``/readyz``, ``/slack/events``, ``/api/messages``, ``/intake/...``)
 and the listening intake. Only the platform chosen for listening posts possible-crisis cards.
 
-Shutdown runs in reverse: stop taking requests, stop the schedulers, let started work finish,
-then close the platforms' clients.
+SIGTERM (or Ctrl-C) stops it gracefully: readiness fails at once and new requests get 503, the
+requests and background work under way finish (within ``CRISISBOT_SHUTDOWN_TIMEOUT``; what is
+still running then is cancelled, as a crash would), and the leases this process holds are
+released so another replica takes its work over at its next tick instead of after they expire.
 """
 
 from __future__ import annotations
@@ -14,67 +16,152 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot import container
 from bot.adapters.http import server as http
 from bot.adapters.http.intake import intake_endpoint, intake_secrets
+from bot.adapters.http.lifecycle import Credentials, Lifecycle, ServeReadiness
 from bot.adapters.http.server import Endpoint
+from bot.adapters.work import Work
 from bot.config import Settings
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import DraftRenderer
 from bot.storage.health import database_readiness
 
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+
 log = logging.getLogger(__name__)
 NAMES = {"slack": "Slack", "teams": "Microsoft Teams"}
+
+
+@dataclass
+class Served:
+    """What the platforms brought: routes, cores, credentials to prove, work to finish."""
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+    cores: dict[str, container.Core] = field(default_factory=dict)
+    credentials: list[Credentials] = field(default_factory=list)
+    drains: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    work: list[Work] = field(default_factory=list)
+    socket_mode: tuple[AsyncApp, str] | None = None
 
 
 async def serve_platforms(
     settings: Settings, loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage
 ) -> None:
-    """Serve until cancelled; call only once each platform's settings were checked."""
-    platforms = settings.platforms
-    listening = settings.listening_on
+    """Serve until SIGTERM or SIGINT; call only once each platform's settings were checked."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    lifecycle = Lifecycle()
     async with AsyncExitStack() as stack:
-        endpoints: list[Endpoint] = []
-        cores: dict[str, container.Core] = {}
-        socket_mode = None
-        if "slack" in platforms:
-            from bot.adapters.slack.server import events_endpoint, freeze_startup_objects
-
-            bolt, core, chat, handlers = container.slack_bot(
-                settings, loaded, store, renderer, listening=listening == "slack"
-            )
-            stack.push_async_callback(chat.aclose)
-            stack.push_async_callback(handlers.drain)
-            app_token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else ""
-            if app_token:
-                socket_mode = (bolt, app_token)  # no signing secret then: no HTTP entry for Slack
-            else:
-                endpoints.append(events_endpoint(bolt))
-            cores["slack"] = core
-            freeze_startup_objects()
-        if "teams" in platforms:
-            teams = container.teams_bot(settings, loaded, store, renderer, listening=listening == "teams")
-            stack.push_async_callback(teams.aclose)
-            endpoints.extend(await teams.start())
-            cores["teams"] = teams.core
-        listener = cores[listening].service
-        endpoints.append(intake_endpoint(listener, intake_secrets(os.environ, listener.intake_sources)))
-        for core in cores.values():
-            await stack.enter_async_context(container.background(core))
-        ready = database_readiness(store.engine)
-        runner = await http.start(http.build(endpoints, ready=ready), settings.host, settings.port)
+        served = await _platforms(settings, loaded, renderer, store, stack)
+        listener = served.cores[settings.listening_on].service
+        served.endpoints.append(intake_endpoint(listener, intake_secrets(os.environ, listener.intake_sources)))
+        schedulers = [asyncio.ensure_future(core.scheduler.run()) for core in served.cores.values()]
+        stack.push_async_callback(_cancel, schedulers)
+        for credentials in served.credentials:
+            credentials.start()
+        ready = ServeReadiness(lifecycle, database_readiness(store.engine), tuple(served.credentials))
+        application = http.build(served.endpoints, ready=ready, middlewares=[lifecycle.middleware])
+        runner = await http.start(application, settings.host, settings.port)
         stack.push_async_callback(runner.cleanup)
-        served = ", ".join(f"{NAMES[p]} ({_entry(p, socket_mode is not None)})" for p in platforms)
-        log.info("crisisbot: %s, listening on http://%s:%s", served, settings.host, settings.port)
-        if socket_mode is not None:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+        names = ", ".join(f"{NAMES[p]} ({_entry(p, served.socket_mode is not None)})" for p in served.cores)
+        log.info("crisisbot: %s, listening on http://%s:%s", names, settings.host, settings.port)
+        socket_mode = asyncio.ensure_future(_socket_mode(served.socket_mode, stop))
+        stack.push_async_callback(_cancel, [socket_mode])
+        await stop.wait()
+        await _wind_down(settings, lifecycle, served, schedulers, store)
 
-            bolt, app_token = socket_mode
-            await AsyncSocketModeHandler(bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+
+async def _platforms(
+    settings: Settings, loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage, stack: AsyncExitStack
+) -> Served:
+    """Each configured platform built, its clients closed last when the stack unwinds."""
+    served = Served()
+    listening = settings.listening_on
+    if "slack" in settings.platforms:
+        from bot.adapters.slack.server import events_endpoint, freeze_startup_objects
+
+        bolt, core, chat, handlers = container.slack_bot(
+            settings, loaded, store, renderer, listening=listening == "slack"
+        )
+        stack.push_async_callback(chat.aclose)
+        app_token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else ""
+        if app_token:
+            served.socket_mode = (bolt, app_token)  # no signing secret then: no HTTP entry for Slack
         else:
-            await asyncio.Event().wait()
+            served.endpoints.append(events_endpoint(bolt))
+        served.cores["slack"] = core
+        served.credentials.append(Credentials("Slack", chat.identity))
+        served.drains.append(handlers.drain)
+        served.work.append(handlers.work)
+        freeze_startup_objects()
+    if "teams" in settings.platforms:
+        teams = container.teams_bot(settings, loaded, store, renderer, listening=listening == "teams")
+        stack.push_async_callback(teams.aclose)
+        served.endpoints.extend(await teams.start())
+        served.cores["teams"] = teams.core
+        served.credentials.append(Credentials("Microsoft Teams", teams.verify))
+        served.drains.append(teams.drain)
+        served.work.append(teams.handlers.work)
+    return served
+
+
+async def _socket_mode(socket_mode: tuple[AsyncApp, str] | None, stop: asyncio.Event) -> None:
+    if socket_mode is None:
+        return
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    bolt, app_token = socket_mode
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    try:
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def _wind_down(
+    settings: Settings,
+    lifecycle: Lifecycle,
+    served: Served,
+    schedulers: Sequence[asyncio.Future[None]],
+    store: container.Storage,
+) -> None:
+    timeout = settings.shutdown_timeout
+    lifecycle.stop()
+    log.info("stopping: not ready, new requests get 503; finishing the work under way (at most %g s)", timeout)
+    try:
+        async with asyncio.timeout(timeout):
+            await lifecycle.idle()
+            for core in served.cores.values():
+                core.scheduler.stop()  # each returns after its tick under way
+            await asyncio.gather(*schedulers, return_exceptions=True)
+            await asyncio.gather(*(drain() for drain in served.drains))
+    except TimeoutError:
+        cancelled = sum([await work.cancel() for work in served.work])
+        await _cancel(schedulers)
+        log.warning(
+            "stopping: %d piece(s) of work still running after %g s were cancelled; another replica resumes them",
+            cancelled,
+            timeout,
+        )
+    released = sum([await store.release_leases(core.holder) for core in served.cores.values()])
+    log.info("stopped: %d lease(s) handed over to the other replicas", released)
+
+
+async def _cancel(tasks: Sequence[asyncio.Future[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _entry(platform: str, socket_mode: bool) -> str:

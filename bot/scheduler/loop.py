@@ -14,6 +14,7 @@ repeats the same traceback every five seconds hides everything else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -69,6 +70,7 @@ class Scheduler:
         self.chores = chores
         self.failures = FailureLog()
         self.fired = 0
+        self._stopping = asyncio.Event()
 
     async def tick(self, limit: int = 20) -> int:
         """Fire what is due now; returns how many pages moved. Tests call this with a manual clock."""
@@ -94,12 +96,18 @@ class Scheduler:
         return moved
 
     async def run(self, interval: float = 5.0) -> None:
-        """Poll until cancelled. A few seconds of latency is fine for minute-scale timeouts."""
-        while True:
+        """Poll until cancelled, or until ``stop``: then return after the tick under way, so a
+        graceful shutdown never cuts a page or a declaration in the middle. A few seconds of
+        latency is fine for minute-scale timeouts."""
+        while not self._stopping.is_set():
             try:
                 await self.tick()
             except Exception:
                 self.failures.failed("scheduler tick")
             else:
                 self.failures.succeeded("scheduler tick")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
+    def stop(self) -> None:
+        self._stopping.set()

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
@@ -57,6 +58,7 @@ class NotReady:
     why: str
     ready: bool = False
     details: Mapping[str, str] = field(default_factory=dict)
+    planned: bool = False  # a shutdown: nothing to warn anyone about
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,15 @@ class Endpoint:
 
 
 def build(
-    endpoints: Iterable[Endpoint] = (), *, ready: ReadinessCheck | None = None, ready_timeout: float = READY_TIMEOUT
+    endpoints: Iterable[Endpoint] = (),
+    *,
+    ready: ReadinessCheck | None = None,
+    ready_timeout: float = READY_TIMEOUT,
+    middlewares: Sequence[Middleware] = (),
 ) -> web.Application:
-    """The application with the health routes, and ``/readyz`` when there is a readiness check."""
-    application = web.Application(middlewares=[_answer_bugs])
+    """The application with the health routes, and ``/readyz`` when there is a readiness check;
+    ``middlewares`` run inside the one that answers bugs (``serve``'s shutdown gate)."""
+    application = web.Application(middlewares=[_answer_bugs, *middlewares])
     application.router.add_get(HEALTH_PATH, _healthz)
     if ready is not None:
         application.router.add_get(READY_PATH, _ReadinessProbe(ready, ready_timeout).answer)
@@ -179,6 +186,8 @@ class _ReadinessProbe:
             log.info("ready again")
         elif failure is not None:
             log.error("not ready: %s", why, exc_info=failure)  # a check that raises is a bug
+        elif isinstance(verdict, NotReady) and verdict.planned:
+            log.info("not ready: %s", why)
         else:
             log.warning("not ready: %s", why)
         self.last_why = why

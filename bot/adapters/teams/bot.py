@@ -63,6 +63,7 @@ class TeamsBot:
     keys: KeyRefresher
     session: aiohttp.ClientSession
     endpoints: list[Endpoint] = field(default_factory=list)
+    tokens: ClientCredentialTokens | None = None
 
     @classmethod
     def build(
@@ -97,7 +98,7 @@ class TeamsBot:
         core = build_core(chat)
         handlers = TeamsHandlers(core.service, chat, config.app_id)
         keys = KeyRefresher(HeldKeys(keys_url(config.cloud), timeout=timeout))
-        return cls(config, core, chat, handlers, keys, session)
+        return cls(config, core, chat, handlers, keys, session, tokens=tokens)
 
     async def start(self, deadline: float | None = DEADLINE) -> list[Endpoint]:
         """Load the signing keys (off the loop), set the SDK app up; its routes for the server,
@@ -117,6 +118,12 @@ class TeamsBot:
 
     async def drain(self) -> None:
         await self.handlers.drain()
+
+    async def verify(self) -> None:
+        """Prove the app id and password by getting the Bot Connector token every reply needs
+        (kept, so the first reply does not wait for it); raises ChatPlatformError if refused."""
+        assert self.tokens is not None, "built by TeamsBot.build"
+        await self.tokens.get_app_token(self.config.cloud.bot_scope)
 
     async def aclose(self) -> None:
         await self.handlers.drain()
