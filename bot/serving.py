@@ -74,7 +74,7 @@ async def serve_platforms(
         runner = await http.start(application, settings.host, settings.port)
         stack.push_async_callback(runner.cleanup)
         names = ", ".join(f"{NAMES[p]} ({_entry(p, served.socket_mode is not None)})" for p in served.cores)
-        log.info("crisisbot: %s, listening on http://%s:%s", names, settings.host, settings.port)
+        log.info("crisisbot: listening on http://%s:%s for %s", settings.host, settings.port, names)
         socket_mode = asyncio.ensure_future(_socket_mode(served.socket_mode, stop))
         stack.push_async_callback(_cancel, [socket_mode])
         await stop.wait()
