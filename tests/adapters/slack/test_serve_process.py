@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -51,7 +52,8 @@ async def stop_serve(proc: asyncio.subprocess.Process, logged: list[str]) -> lis
         proc.send_signal(signal.SIGTERM)
     rest = await asyncio.wait_for(proc.communicate(), timeout=120)
     logged += rest[1].decode().splitlines()
-    return [row for row in logged if " WARNING " in row or " ERROR " in row or "Traceback" in row]
+    # Python's own warnings too ("...: DeprecationWarning: ..."), such as a dependency's at import
+    return [row for row in logged if re.search(r" (WARNING|ERROR) |Traceback|\w+Warning: ", row)]
 
 
 async def test_serve_starts_without_a_warning_and_is_ready(fake: FakeSlack, tmp_path: Path) -> None:
