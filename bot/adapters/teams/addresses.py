@@ -13,9 +13,9 @@ NO_SERVICE_URL = "Teams has not contacted crisisbot yet: mention @crisisbot once
 class Addresses:
     """Where Teams said to send (the serviceUrl by conversation and by team, the crisis team, each
     person's 1:1 chat, each war room's team, each group-chat war room by its topic, each channel
-    this bot set out to make) and what was posted under a key. Teams says it only in the activities it sends, so every new fact is also
-    written to the ``book`` (the database): another replica, or this one after a restart, can page
-    someone before Teams says anything."""
+    this bot set out to make) and what was posted under a key. Teams says it only in the
+    activities it sends, so every new fact is also written to the ``book`` (the database): another
+    replica, or this one after a restart, can page someone before Teams says anything."""
 
     def __init__(self, team_id: str | None, book: AddressBook) -> None:
         self.team_id = team_id  # the plan's, or the team the app was installed in

@@ -40,9 +40,8 @@ class Graph:
         body["membershipType"] = "private" if private else "standard"
         if private and owner:
             body["members"] = [self.member(owner, owner=True)]
-        result: dict[str, Any] = await self.caller.call(
-            "POST", f"{self.base}/teams/{quote(team_id, safe='')}/channels", "create the war room channel", body, once=True
-        )
+        url = f"{self.base}/teams/{quote(team_id, safe='')}/channels"
+        result: dict[str, Any] = await self.caller.call("POST", url, "create the war room channel", body, once=True)
         return result
 
     async def channels(self, team_id: str) -> list[dict[str, Any]]:
