@@ -41,7 +41,8 @@ class Addresses:
         self.posted = stored | self.posted
         self.chats = {k: Room.model_validate_json(v) for k, v in known.get("chat", {}).items()} | self.chats
         self.catalog = known.get("catalog", {}) | self.catalog
-        self.intents = known.get("channel_intent", {}) | self.intents
+        # an intent is written before its create is sent, so the database's is never behind this one
+        self.intents = self.intents | known.get("channel_intent", {})
         self.latest = self.latest or known.get("latest", {}).get("")
         self.team_id = self.team_id or known.get("installed", {}).get("")
 

@@ -64,7 +64,8 @@ class Intent:
 
 
 def _created(channel: dict[str, Any]) -> datetime | None:
-    """Graph's ``createdDateTime`` (ISO 8601, UTC), when it gave one that parses."""
+    """Graph's ``createdDateTime`` (ISO 8601, UTC), when it gave one that parses (without one,
+    the description alone tells)."""
     raw = channel.get("createdDateTime")
     try:
         made = datetime.fromisoformat(str(raw)) if raw else None
