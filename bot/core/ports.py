@@ -67,7 +67,9 @@ class ChatPort(Protocol):
     def limits(self) -> ChatLimits: ...
 
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
-        """Create the war room; raise RoomNameTakenError when the platform has that name."""
+        """Create the war room, once: a create whose answer was lost may have made it, and the
+        room this bot made under that name is then the answer, not a reason to take the next
+        name. Raise RoomNameTakenError when someone else's room has the name."""
         ...
 
     async def prepare(self, members: Sequence[Member]) -> None:

@@ -149,7 +149,7 @@ class FakeMicrosoft:
         if self._tokens.get(token) != scope:
             return web.json_response({"error": {"code": "Unauthorized", "message": "bad token"}}, status=401)
         fault = self.state.take_fault(f"{request.method} {request.match_info.route.resource.canonical}")  # type: ignore[union-attr]
-        if fault is not None and fault.lost:
+        if fault is not None and (fault.lost or fault.dropped):
             request[LOST] = fault  # the route does its work; the middleware replaces its answer
         elif fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -176,7 +176,8 @@ class FakeMicrosoft:
         body: dict[str, Any] = await request.json()
         owners = [_user_of(m) for m in body.get("members") or [] if "owner" in (m.get("roles") or [])]
         private = body.get("membershipType") == "private"
-        status, answer = self.state.create_channel(str(body.get("displayName") or ""), private, owners)
+        name, description = str(body.get("displayName") or ""), str(body.get("description") or "")
+        status, answer = self.state.create_channel(name, private, owners, description)
         return web.json_response(answer, status=status)
 
     async def _team_members(self, request: web.Request) -> web.Response:
@@ -259,6 +260,9 @@ async def _lose_answers(request: web.Request, handler: Handler) -> web.StreamRes
     answer = await handler(request)
     fault = request.get(LOST)
     if fault is None:
+        return answer
+    if fault.dropped and request.transport is not None:
+        request.transport.close()  # the work is done; the caller hears nothing at all
         return answer
     return web.json_response({"error": {"code": fault.code, "message": "answer lost"}}, status=fault.status)
 

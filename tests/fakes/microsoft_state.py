@@ -1,7 +1,8 @@
 """What the fake Microsoft side remembers and the rules it enforces, as Teams and Graph do.
 
 Channel names: at most 50 characters, unique in the team case-insensitively (Graph refuses a
-duplicate). Only private channels take members. A 1:1 conversation opens only for people who have
+duplicate). A channel keeps its description and when Graph made it (``createdDateTime``), and no
+creator. Only private channels take members. A 1:1 conversation opens only for people who have
 the app installed. Faults are queued per route and served before the real answer (429 with
 Retry-After, 5xx).
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_CHANNEL_NAME = 50
@@ -23,12 +25,14 @@ MAX_CHANNEL_NAME = 50
 @dataclass
 class Fault:
     """An error answer. ``lost``: the work is done first and only its answer is replaced, as when
-    the service did it but the caller never heard (a timeout, a dropped connection)."""
+    the service did it but the caller never heard (a gateway timing out). ``dropped``: the work is
+    done and the connection closes with no answer at all (``status`` is then unused)."""
 
     status: int
     retry_after: int | None = None
     code: str = "TooManyRequests"
     lost: bool = False
+    dropped: bool = False
 
 
 @dataclass
@@ -37,6 +41,8 @@ class Channel:
     name: str
     private: bool
     members: set[str] = field(default_factory=set)
+    description: str = ""
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -90,21 +96,32 @@ class MicrosoftState:
 
     # -- Graph rules ---------------------------------------------------------------------------
 
-    def create_channel(self, name: str, private: bool, owners: list[str]) -> tuple[int, dict[str, Any]]:
+    def create_channel(
+        self, name: str, private: bool, owners: list[str], description: str = "", created: datetime | None = None
+    ) -> tuple[int, dict[str, Any]]:
         if not name or len(name) > MAX_CHANNEL_NAME:
             return 400, _error("BadRequest", f"displayName must be 1 to {MAX_CHANNEL_NAME} characters")
         if any(c.name.lower() == name.lower() for c in self.channels.values()):
             return 409, _error("NameAlreadyExists", "Channel name already existed, please use other name.")
         if private and not owners:
             return 400, _error("BadRequest", "a private channel created by an app needs an owner")
-        channel = Channel(f"19:{self.next_id()}@thread.tacv2", name, private, set(owners))
+        channel = Channel(f"19:{self.next_id()}@thread.tacv2", name, private, set(owners), description)
+        channel.created = created or channel.created
         self.channels[channel.id] = channel
         return 201, self.channel_json(channel)
 
     def channel_json(self, channel: Channel) -> dict[str, Any]:
         membership = "private" if channel.private else "standard"
         url = f"https://teams.example/l/channel/{channel.id}"
-        return {"id": channel.id, "displayName": channel.name, "membershipType": membership, "webUrl": url}
+        made = channel.created.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return {
+            "id": channel.id,
+            "displayName": channel.name,
+            "description": channel.description,
+            "createdDateTime": made,
+            "membershipType": membership,
+            "webUrl": url,
+        }
 
     def add_channel_member(self, channel_id: str, user: str) -> tuple[int, dict[str, Any]]:
         channel = self.channels.get(channel_id)

@@ -12,10 +12,10 @@ NO_SERVICE_URL = "Teams has not contacted crisisbot yet: mention @crisisbot once
 
 class Addresses:
     """Where Teams said to send (the serviceUrl by conversation and by team, the crisis team, each
-    person's 1:1 chat, each war room's team, each group-chat war room by its topic) and what was
-    posted under a key. Teams says it only in the activities it sends, so every new fact is also
-    written to the ``book`` (the database): another replica, or this one after a restart, can page
-    someone before Teams says anything."""
+    person's 1:1 chat, each war room's team, each group-chat war room by its topic, each channel
+    this bot set out to make) and what was posted under a key. Teams says it only in the
+    activities it sends, so every new fact is also written to the ``book`` (the database): another
+    replica, or this one after a restart, can page someone before Teams says anything."""
 
     def __init__(self, team_id: str | None, book: AddressBook) -> None:
         self.team_id = team_id  # the plan's, or the team the app was installed in
@@ -28,6 +28,7 @@ class Addresses:
         self.posted: dict[str, PostedMessage] = {}  # "where|key" -> the post
         self.chats: dict[str, Room] = {}  # group-chat war room: its topic (the room name) -> the room
         self.catalog: dict[str, str] = {}  # the app in the tenant's catalog: "id", "rsc" (JSON)
+        self.intents: dict[str, str] = {}  # "team/channel name" -> what this bot asked Graph (JSON)
 
     async def load(self) -> None:
         """What earlier processes learnt, under what this one learnt since it started."""
@@ -40,6 +41,8 @@ class Addresses:
         self.posted = stored | self.posted
         self.chats = {k: Room.model_validate_json(v) for k, v in known.get("chat", {}).items()} | self.chats
         self.catalog = known.get("catalog", {}) | self.catalog
+        # an intent is written before its create is sent, so the database's is never behind this one
+        self.intents = self.intents | known.get("channel_intent", {})
         self.latest = self.latest or known.get("latest", {}).get("")
         self.team_id = self.team_id or known.get("installed", {}).get("")
 
@@ -78,6 +81,12 @@ class Addresses:
         self.chats[room.name] = room
         await self.book.remember("chat", room.name, room.model_dump_json())
         await self._keep("conversation", self.by_conversation, room.id, self.service_url())
+
+    async def keep_intent(self, key: str, value: str) -> None:
+        """A channel about to be asked of Graph, written before the call: Graph records no
+        creator on a channel, so this is how a later 409 for its name tells ours from another's
+        (:mod:`bot.adapters.teams.channels`)."""
+        await self._keep("channel_intent", self.intents, key, value)
 
     async def keep_catalog(self, key: str, value: str) -> None:
         await self._keep("catalog", self.catalog, key, value)

@@ -36,6 +36,16 @@ class CallRefused(ChatPlatformError):
         self.code = code
         self.detail = detail
 
+    @property
+    def maybe_done(self) -> bool:
+        """A 5xx may come after the work was done (a gateway timing out on a busy service)."""
+        return self.status >= 500
+
+
+class NoAnswer(ChatPlatformError):
+    """The call was sent and no usable answer came back (a timeout, a dropped connection): it may
+    have been done, so a call that makes something looks before it is made again."""
+
 
 def make_session(timeout: float = CALL_TIMEOUT) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
@@ -59,10 +69,10 @@ class Caller:
     async def call(self, method: str, url: str, what: str, body: Any = None, *, once: bool = False) -> Any:
         """The answer's JSON (None when empty); retried on 429 and 5xx with bounded waits.
 
-        ``once``: a call that makes something which may not be made twice (a group chat, whose
-        topic Graph lets repeat). Only a 429 says nothing was done; a 5xx or a lost answer may
-        come after the work, so it is not repeated blindly: the caller's step fails, and its retry
-        looks for what was made first.
+        ``once``: a call that makes something which may not be made twice (a channel, a group
+        chat). Only a 429 says nothing was done; a 5xx (:attr:`CallRefused.maybe_done`) or a lost
+        answer (:class:`NoAnswer`) may come after the work, so it is not repeated blindly: the
+        caller looks for what was made first, or its step fails and the retry does.
         """
         retried = frozenset({429}) if once else RETRIED
         for attempt in range(ATTEMPTS):
@@ -82,7 +92,7 @@ class Caller:
                 if attempt < ATTEMPTS - 1 and not once and not isinstance(exc, json.JSONDecodeError):
                     await self.sleep(retry_wait({}, attempt))
                     continue
-                raise ChatPlatformError(f"Teams could not {what} (no answer: {type(exc).__name__}).") from None
+                raise NoAnswer(f"Teams could not {what} (no answer: {type(exc).__name__}).") from None
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 

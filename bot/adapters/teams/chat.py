@@ -1,7 +1,8 @@
 """TeamsChat: the core's ChatPort in Microsoft Teams.
 
 War rooms are channels of the crisis team, made through Graph (a standard channel unless the plan
-says private), or group chats (:mod:`bot.adapters.teams.group_chats`); messages go through the
+says private), exactly once (:mod:`bot.adapters.teams.channels`), or group chats
+(:mod:`bot.adapters.teams.group_chats`); messages go through the
 Bot Connector to the serviceUrl Teams gave for that team or conversation, remembered from the
 install event and every activity since (a proactive message has no request to read it from), and
 kept in the database for every replica. People are reached by their Entra object id: from the
@@ -24,13 +25,14 @@ from typing import Any
 from bot.adapters.teams.addresses import Addresses
 from bot.adapters.teams.calls import CallRefused
 from bot.adapters.teams.cards import CardRenderer, attachment
+from bot.adapters.teams.channels import Channels
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.graph import Graph
 from bot.adapters.teams.group_chats import GroupChats
 from bot.core.messaging.message import Message
 from bot.core.model.chat import Attachment, PostedMessage
 from bot.core.model.crisis import Room
-from bot.core.model.errors import ChatPlatformError, RoomNameTakenError
+from bot.core.model.errors import ChatPlatformError
 from bot.core.plan.model import Plan, TeamsWarRoom
 from bot.core.ports import ChatLimits, InviteReport, Member
 
@@ -55,6 +57,7 @@ class TeamsChat:
         if self.group_chat:
             self.limits = self.chat_limits
         self.chats = GroupChats(graph, plan, addresses, connector.app_id, self.entra_id)
+        self.channels = Channels(graph, addresses)
 
     # -- who's who ---------------------------------------------------------------------------
 
@@ -95,19 +98,9 @@ class TeamsChat:
         (Slack's ``war_room.private`` does not apply: see the README's Teams section)."""
         if self.group_chat:
             return await self.chats.create(name)
-        team = self.addresses.crisis_team()
-        kind = self.plan.teams.war_room
-        owner = self._owner() if kind is TeamsWarRoom.PRIVATE_CHANNEL else None
-        description = f"{topic} · {purpose}"[:1024]
-        try:
-            made = await self.graph.create_channel(team, name, description, kind is TeamsWarRoom.PRIVATE_CHANNEL, owner)
-        except CallRefused as exc:
-            if exc.status == 409 or "already exist" in exc.detail.lower() or exc.code == "NameAlreadyExists":
-                raise RoomNameTakenError(name) from None
-            raise
-        room = Room(id=str(made["id"]), name=str(made.get("displayName") or name), url=made.get("webUrl"))
-        await self.addresses.room_in(room.id, team)
-        return room
+        closed = self.plan.teams.war_room is TeamsWarRoom.PRIVATE_CHANNEL
+        description = f"{topic} · {purpose}"[:1024]  # also how a lost answer's channel is known as ours
+        return await self.channels.create(name, description, closed, self._owner() if closed else None)
 
     def _owner(self) -> str | None:
         """A private channel needs an owner when an app creates it: the lead role's first person
@@ -116,16 +109,7 @@ class TeamsChat:
         return next((self.teams_ids[p] for p in (lead.people if lead else []) if p in self.teams_ids), None)
 
     async def find_room(self, name: str) -> Room | None:
-        return await self.chats.find(name) if self.group_chat else await self._find_channel(name)
-
-    async def _find_channel(self, name: str) -> Room | None:
-        team = self.addresses.crisis_team()
-        for channel in await self.graph.channels(team):
-            if str(channel.get("displayName") or "").lower() == name.lower():
-                room = Room(id=str(channel["id"]), name=str(channel["displayName"]), url=channel.get("webUrl"))
-                await self.addresses.room_in(room.id, team)
-                return room
-        return None
+        return await self.chats.find(name) if self.group_chat else await self.channels.find(name)
 
     async def invite(self, room: Room, members: Sequence[Member]) -> InviteReport:
         """Into the crisis team (who sees a standard channel), and the channel itself if private;
@@ -202,7 +186,7 @@ class TeamsChat:
         return self.addresses.find_posted(f"person:{member.person_id}", key)
 
     async def announce(self, channel_name: str, message: Message, *, key: str | None = None) -> PostedMessage:
-        room = await self._find_channel(channel_name.lstrip("#"))
+        room = await self.channels.existing(channel_name.lstrip("#"))
         if room is None:
             raise ChatPlatformError(f"There is no channel {channel_name} in the crisis team: create it.")
         posted = await self.post(room.id, message)

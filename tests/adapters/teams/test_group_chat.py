@@ -6,22 +6,19 @@ declaration is resumed after its chat was made but not recorded."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.teams.bot import TeamsBot
-from bot.container import Core, Storage, build_core
+from bot.container import Storage
 from bot.core.model.clock import ManualClock
 from bot.core.model.crisis import Crisis, StepKey, StepStatus
 from bot.core.plan.chain import invitees
 from bot.core.plan.model import LoadedPlan, TeamsWarRoom
-from bot.core.ports import ChatPort
 from bot.frameworks import JinjaDraftRenderer
-from tests.adapters.teams.conftest import TeamsRig, config_for
+from tests.adapters.teams.conftest import TeamsRig
 from tests.adapters.teams.harness import ANNOUNCE, CATALOG_ID, entra_id
+from tests.adapters.teams.restarts import restarted, resume
 from tests.fakes.microsoft import APP_ID
 from tests.fakes.microsoft_state import Fault, GroupChat, Sent
 
@@ -113,32 +110,6 @@ async def test_graph_429_on_create_is_retried_after_a_bounded_wait(rig: TeamsRig
     the_chat(rig, crisis)
     assert rig.waits[:2] == [2.0, 10.0]  # Retry-After honoured, capped at 10 s
     assert rig.ms.state.calls.count(("POST", "/graph/v1.0/chats")) == 3
-
-
-@contextlib.asynccontextmanager
-async def restarted(
-    rig: TeamsRig, teams_loaded: LoadedPlan, store: Storage, clock: ManualClock, renderer: JinjaDraftRenderer
-) -> AsyncIterator[TeamsBot]:
-    """Another process on the same database, started after the first one failed, to which Teams
-    has said nothing yet."""
-
-    def build(chat: ChatPort) -> Core:
-        return build_core(teams_loaded, store, chat, renderer, clock)
-
-    bot = TeamsBot.build(config_for(rig.ms), teams_loaded.plan, build, store.addresses("teams"), timeout=120.0)
-    await bot.start(deadline=None)
-    try:
-        yield bot
-    finally:
-        await bot.aclose()
-
-
-async def resume(bot: TeamsBot, clock: ManualClock) -> Crisis:
-    clock.advance(minutes=1)  # past the failed step's retry delay
-    await bot.core.scheduler.tick()
-    await bot.drain()
-    [crisis] = await bot.core.service.crises()
-    return crisis
 
 
 @pytest.mark.parametrize("lost", [True, False], ids=["answer-lost-before-recorded", "recorded-not-installed"])

@@ -10,6 +10,7 @@ import pytest
 from bot.core.plan.model import TeamsWarRoom
 from tests.adapters.teams.conftest import TeamsRig
 from tests.adapters.teams.harness import GENERAL, entra_id
+from tests.fakes.microsoft import TEAM_ID
 from tests.fakes.microsoft_state import MAX_CHANNEL_NAME, Fault
 
 
@@ -44,6 +45,8 @@ async def test_graph_429_is_retried_after_a_bounded_wait(rig: TeamsRig) -> None:
     [crisis] = await rig.core.service.crises()
     assert crisis.room is not None
     assert rig.waits[:2] == [2.0, 10.0]  # Retry-After honoured, capped at 10 s
+    assert rig.ms.state.calls.count(("POST", f"/graph/v1.0/teams/{TEAM_ID}/channels")) == 3
+    assert [c.id for c in rig.ms.state.channels.values() if c.name == crisis.room_name] == [crisis.room.id]
 
 
 @pytest.mark.parametrize("war_room_kind", [TeamsWarRoom.PRIVATE_CHANNEL])
