@@ -7,6 +7,7 @@ error mapping) runs unchanged; only Slack's side is faked. State rules live in `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -55,6 +56,7 @@ class _Fault:
     remaining: int
     text: str | None = None
     hang: bool = False
+    lost: bool = False
 
 
 class FakeSlack(Workspace):
@@ -142,17 +144,20 @@ class FakeSlack(Workspace):
         times: int = 1,
         text: str | None = None,
         hang: bool = False,
+        lost: bool = False,
     ) -> None:
         """Queue failures for the next `times` calls of `method`, ahead of any real handling.
 
         A 429 always carries Retry-After (default 1s) because real Slack always sends it and
         slack_sdk's rate-limit handler keys off it. ``text``: answer with this body (an HTML
         page from a proxy, say) instead of Slack's JSON. ``hang``: never answer (until the fake
-        closes), as a Slack that accepted the connection and then went silent.
+        closes), as a Slack that accepted the connection and then went silent. ``lost``: Slack does
+        the work, and only its answer is replaced by the failure (a proxy timing out on a slow
+        Slack): the caller cannot tell it from a call that never happened.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times, text, hang))
+        self._faults.setdefault(method, []).append(_Fault(error, status, retry_after, times, text, hang, lost))
 
     def on_call(
         self,
@@ -263,6 +268,9 @@ class FakeSlack(Workspace):
         if bad_body:
             return web.json_response({"ok": False, "error": bad_body}, headers=headers)
         if fault := self._take_fault(method):
+            if fault.lost:
+                with contextlib.suppress(SlackError):
+                    METHODS[method](self, args)
             if fault.hang:
                 await self._closing.wait()
             if fault.text is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,9 @@ INVITE_BATCH = 100
 CALL_TIMEOUT = 10.0  # seconds per HTTP attempt: a hung Slack call must not hold a declaration
 HISTORY_LOOKBACK = 100  # messages searched for a key; a resumed step runs seconds after the first
 METADATA_EVENT = "crisisbot_post"
+# a channel this bot made under a reserved name this recently is the retried create's own: the
+# retries of one call (a few backoffs, 10 s per attempt) end well within it
+JUST_MADE_S = 120
 
 REASONS = {
     "user_not_found": "Slack does not know this user id; check slack_id in the plan",
@@ -170,11 +174,14 @@ class SlackChat:
     async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
         try:
             resp = await self._call("conversations_create", name=name, is_private=private)
+            channel_id = resp["channel"]["id"]
         except SlackCallError as exc:
-            if exc.error == "name_taken":
+            if exc.error != "name_taken":
+                raise
+            mine = await self._just_made(name)
+            if mine is None:
                 raise RoomNameTakenError(name) from None
-            raise
-        channel_id = resp["channel"]["id"]
+            channel_id = mine
         # topic and purpose are cosmetic: set them beside the invitations, not before them
         for method, key, value in (
             ("conversations_setTopic", "topic", topic),
@@ -187,6 +194,23 @@ class SlackChat:
             task.add_done_callback(self._background.discard)
         await self.identity()
         return Room(id=channel_id, name=name, url=self._url(channel_id))
+
+    async def _just_made(self, name: str) -> str | None:
+        """The channel behind a ``name_taken`` if this bot made it moments ago: our own create,
+        whose answer was lost (a 5xx from a proxy, a dropped connection) and which the retry
+        handlers sent again. The database reserves each name for one crisis before Slack is
+        asked, so a channel the bot has just made under it is this crisis's; an older one (from
+        a database since replaced, say) or anyone else's is not, and the next name is used."""
+        try:
+            channel_id = await self._channel_id(name)
+            info = await self._call("conversations_info", channel=channel_id)
+            await self.identity()
+        except ChatPlatformError:
+            return None
+        channel = info["channel"]
+        made_at = channel.get("created")
+        recent = isinstance(made_at, int | float) and time.time() - made_at <= JUST_MADE_S
+        return channel_id if channel.get("creator") == self.bot_user_id and recent else None
 
     async def find_room(self, name: str) -> Room | None:
         try:

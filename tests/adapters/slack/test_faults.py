@@ -89,3 +89,17 @@ async def test_a_failing_auth_test_never_tells_anyone_to_reinstall(rig: SlackRig
     answer = await declare(rig)
     assert "reinstall" not in answer.lower()
     assert "CRISIS-0001 declared." in answer
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_a_create_whose_answer_was_lost_makes_one_war_room(rig: SlackRig, status: int) -> None:
+    """Slack made the channel but a proxy answered an error; the retry meets name_taken for the
+    bot's own channel, which is taken over instead of leaving it orphaned beside a `-2`."""
+    rig.fake.fail_next("conversations.create", status=status, text="<html>Gateway timeout</html>", lost=True)
+    answer = await declare(rig)
+    assert "failed" not in answer
+    rooms = [c for c in rig.fake.channels.values() if "spam-wave" in c["name"]]
+    assert [c["name"] for c in rooms] == [rooms[0]["name"]]
+    assert not rooms[0]["name"].endswith("-2")
+    assert rig.fake.count("conversations.create") == 2, "the first, lost, and the retry"
+    assert kickoffs(rig) == 1

@@ -86,7 +86,8 @@ async def test_email_only_people_are_looked_up_and_invited(rig: SlackRig) -> Non
 
 async def test_name_taken_in_slack_picks_the_next_name(rig: SlackRig) -> None:
     today = time.strftime("%Y%m%d", time.gmtime(rig.core.clock.now().timestamp()))
-    rig.fake.add_channel(f"crisis-{today}-troll-storm", members=[])
+    made_by_hand = rig.fake.add_channel(f"crisis-{today}-troll-storm", members=["U01AMELIE0"])
+    rig.fake.channels[made_by_hand]["creator"] = "U01AMELIE0"  # a person's, moments ago: not ours to take
     _, _, url = await rig.slack.command("start troll Troll storm")
     await declared(rig, url)
     assert room_named(rig, "troll-storm-2") is not None
