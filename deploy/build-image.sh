@@ -23,6 +23,7 @@ if ! "${podman[@]}" image exists "$pinned" && ! "${podman[@]}" pull -q "$pinned"
     command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 3; }
     root="$(mktemp -d)"
     trap 'rm -rf "$root"' EXIT
+    chmod 755 "$root"  # it becomes the image's / : mktemp's 0700 would lock the crisisbot user out
     debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" >/dev/null
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
     tar -C "$root" -c . | "${podman[@]}" import -q - "$base" >/dev/null
