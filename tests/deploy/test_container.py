@@ -152,8 +152,8 @@ def test_the_build_context_holds_only_what_the_image_copies() -> None:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
-    return loaded["services"]
+    services: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))["services"]
+    return services
 
 
 def env_files(service: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from tests.deploy.contract import read_by_crisisbot, settings_names
 def test_each_name_it_lists_is_read(monkeypatch: pytest.MonkeyPatch, name: str, value: str, field: str) -> None:
     assert name in settings_names()
     monkeypatch.setenv(name, value)
-    assert str(getattr(Settings(_env_file=None), field)) == value  # type: ignore[call-arg]
+    assert str(getattr(Settings(_env_file=None), field)) == value
 
 
 def test_names_it_does_not_list_are_refused() -> None:

@@ -57,6 +57,7 @@ def one(docs: list[Doc], kind: str) -> Doc:
 
 
 def container(workload: Doc) -> Doc:
+    only: Doc
     [only] = workload["spec"]["template"]["spec"]["containers"]
     return only
 

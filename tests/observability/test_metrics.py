@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,3 +153,14 @@ async def test_the_pool_reader_follows_a_real_engine(tmp_path: Path) -> None:
     assert after is not None
     assert (during.size, during.in_use) == (3, 1)
     assert (after.in_use, after.idle) == (0, 1)
+
+
+def test_the_deploy_guide_names_real_metrics() -> None:
+    """deploy/README.md tells operators what to alert on: every series it names must exist."""
+    guide = (Path(__file__).resolve().parents[2] / "deploy" / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bcrisisbot_[a-z_]+", guide))
+    exposed = Metrics().families()
+    assert named
+    for name in named:
+        family = re.sub(r"_(total|bucket|count|sum)$", "", name)
+        assert family in exposed, f"deploy/README.md names {name}, which crisisbot does not expose"
