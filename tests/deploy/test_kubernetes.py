@@ -22,6 +22,7 @@ import yaml
 from bot.adapters.http import server
 from bot.adapters.http.metrics import METRICS_PATH
 from bot.adapters.http.server import NotReady
+from bot.config import Settings
 from bot.datafiles.plan import load_plan
 from bot.observability.metrics import Metrics
 from tests.deploy.contract import SECRET_NAMES, read_by_crisisbot
@@ -102,6 +103,16 @@ def test_probes_hit_routes_the_server_really_serves(app: list[Doc]) -> None:
     annotations = one(app, "Deployment")["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/path"] == METRICS_PATH
     assert METRICS_PATH in served
+
+
+def test_shutdown_finishes_inside_the_grace_period(app: list[Doc]) -> None:
+    """preStop's pause, then serve's own shutdown timeout: both before Kubernetes' SIGKILL."""
+    pod = one(app, "Deployment")["spec"]["template"]["spec"]
+    bot = container(one(app, "Deployment"))
+    env = {e["name"]: e.get("value") for e in bot["env"]}
+    pause = int(bot["lifecycle"]["preStop"]["exec"]["command"][1])
+    timeout = Settings(_env_file=None, shutdown_timeout=env["CRISISBOT_SHUTDOWN_TIMEOUT"]).shutdown_timeout
+    assert pause + timeout + 3 <= pod["terminationGracePeriodSeconds"]
 
 
 def test_one_port_everywhere(app: list[Doc]) -> None:
