@@ -1,4 +1,4 @@
-"""The deployment files: Slack app manifests, the container image and the compose stack.
+"""The Slack app manifests (the container and Kubernetes files: test_container, test_kubernetes).
 
 The manifests are validated against Slack's manifest JSON schema (shared with the other projects
 at ``../shared/contracts/``), and the bot scopes are pinned: a new scope is a conscious change,
@@ -257,64 +257,3 @@ def test_both_manifests_describe_the_same_app(http_manifest: dict[str, Any], soc
         return stripped
 
     assert without_transport(http_manifest) == without_transport(socket_manifest)
-
-
-# -- container and compose -----------------------------------------------------------------------
-
-
-def test_compose_runs_migrate_before_the_bot() -> None:
-    compose = load_yaml(DEPLOY / "compose.yaml")
-    services = compose["services"]
-    assert set(services) >= {"postgres", "migrate", "bot"}
-
-    postgres = services["postgres"]
-    assert str(postgres["image"]).startswith("postgres:16")
-    assert "healthcheck" in postgres
-    assert any(str(v).endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
-
-    migrate = services["migrate"]
-    assert migrate["command"] == ["migrate"]
-    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
-
-    bot = services["bot"]
-    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
-    url = "postgresql://crisisbot:crisisbot@postgres:5432/crisisbot"
-    assert bot["environment"]["DATABASE_URL"] == url == migrate["environment"]["DATABASE_URL"]
-    for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
-        assert variable in bot["environment"], f"{variable} should be passed through from the host"
-        assert bot["environment"][variable] is None, f"{variable} must come from the host, not the file"
-    assert "3000:3000" in [str(p) for p in bot["ports"]]
-    assert migrate["build"] == bot["build"]
-    assert migrate["image"] == bot["image"]
-    assert (DEPLOY / bot["build"]["context"] / bot["build"]["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
-
-
-def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) in order, with continuation lines joined and comments dropped."""
-    logical: list[str] = []
-    pending = ""
-    for line in text.splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    pairs = [ln.split(None, 1) for ln in logical]
-    return [(parts[0].upper(), parts[1].strip() if len(parts) > 1 else "") for parts in pairs]
-
-
-def test_dockerfile_essentials() -> None:
-    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    instructions = dockerfile_instructions(text)
-    last = dict(instructions)  # the last occurrence wins, as in Docker
-    assert [args for name, args in instructions if name == "FROM"] == ["python:3.11-slim"]
-    assert last["USER"] not in ("root", "0")
-    assert json.loads(last["ENTRYPOINT"]) == ["crisisbot"]
-    assert json.loads(last["CMD"]) == ["serve"]
-    assert "/healthz" in last["HEALTHCHECK"]
-    assert "urllib" in last["HEALTHCHECK"]
-    assert any(name == "COPY" and args.startswith("playbooks ") for name, args in instructions)
-    assert any(name == "RUN" and args.startswith("pip install ") for name, args in instructions)

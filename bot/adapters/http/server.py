@@ -11,18 +11,31 @@ alone answers a plain-text page). A handler still busy at its route's deadline i
 answers 503 at once, the stack it was stuck in going to the log: the chat platforms stop waiting
 after a few seconds anyway (Slack 3, Teams 15), and a request nobody waits for should not hold on
 to a database connection.
+
+Every request runs inside a log context carrying its request id (the load balancer's
+``X-Request-Id`` when it sends a sane one, else a new one, echoed back), so each line logged about it
+can be found again; with ``metrics=`` the server also counts and times every route and serves
+``/metrics``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+
+from bot.observability.logs import log_context
+
+if TYPE_CHECKING:
+    from bot.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
@@ -30,6 +43,9 @@ READY_PATH = "/readyz"
 # A backstop for checks that do not bound themselves (the database check stops at 2 s): a probe that
 # gets no answer says nothing about why, so say "not ready, and why" before the prober gives up.
 READY_TIMEOUT = 5.0
+REQUEST_ID_HEADER = "X-Request-Id"
+# what a request id from outside may look like: it goes into every log line about the request
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -78,13 +94,22 @@ def build(
     ready: ReadinessCheck | None = None,
     ready_timeout: float = READY_TIMEOUT,
     middlewares: Sequence[Middleware] = (),
+    metrics: Metrics | None = None,
 ) -> web.Application:
-    """The application with the health routes, and ``/readyz`` when there is a readiness check;
-    ``middlewares`` run inside the one that answers bugs (``serve``'s shutdown gate)."""
-    application = web.Application(middlewares=[_answer_bugs, *middlewares])
+    """The application with the health routes, ``/readyz`` when there is a readiness check, and
+    ``/metrics`` (with every request measured) when there are metrics; ``middlewares`` run inside
+    the one that answers bugs (``serve``'s shutdown gate), so what they answer is measured too."""
+    outer: list[Middleware] = [_request_context]
+    if metrics is not None:
+        outer.append(_measuring(metrics))
+    application = web.Application(middlewares=[*outer, _answer_bugs, *middlewares])
     application.router.add_get(HEALTH_PATH, _healthz)
     if ready is not None:
         application.router.add_get(READY_PATH, _ReadinessProbe(ready, ready_timeout).answer)
+    if metrics is not None:
+        from bot.adapters.http.metrics import metrics_endpoint  # it builds on this module's Endpoint
+
+        endpoints = [*endpoints, metrics_endpoint(metrics)]
     for endpoint in endpoints:
         application.router.add_route(endpoint.method, endpoint.path, _within_deadline(endpoint))
     return application
@@ -109,6 +134,47 @@ def bound_port(runner: web.AppRunner) -> int:
 
 async def _healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+@web.middleware
+async def _request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The request id on every log line about this request, and on the answer for the caller."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    with log_context(request_id=request_id):
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers[REQUEST_ID_HEADER] = request_id
+            raise
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def _measuring(metrics: Metrics) -> Middleware:
+    """Counts and times every request by its route's template, so ``/intake/{source}`` is one
+    series whatever the source, and a scan of random paths is one ``unmatched`` series."""
+
+    @web.middleware
+    async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = 499  # the caller hung up: not the server's failure
+            raise
+        finally:
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            metrics.http_request(route, status, time.perf_counter() - started)
+
+    return measure
 
 
 @web.middleware
