@@ -25,6 +25,7 @@ from bot.core.model.errors import CrisisError
 from bot.core.plan.chain import resolve, role_people
 from bot.core.plan.model import LoadedPlan
 from bot.datafiles.yaml import DataFileError
+from bot.observability import logs
 
 app = typer.Typer(
     name="crisisbot",
@@ -63,7 +64,12 @@ def _settings(**overrides: object) -> Settings:
             for e in exc.errors(include_url=False):
                 err().print(Text(f"Option {'.'.join(str(p) for p in e['loc'])}: {e['msg']}", style="red"))
             raise typer.Exit(2) from None
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # as basicConfig: a host that set logging up keeps it
+        try:
+            logs.configure(level=settings.log_level)  # readable, or JSON with CRISISBOT_LOG_FORMAT=json
+        except ValueError as exc:
+            err().print(Text(str(exc), style="red"))
+            raise typer.Exit(2) from None
     return settings
 
 

@@ -39,7 +39,7 @@ from bot.core.listening.warroom import WarRoomFeed
 from bot.core.model.clock import SystemClock
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
-from bot.core.ports import ChatPort, Clock, DraftRenderer
+from bot.core.ports import ChatPort, Clock, DraftRenderer, NoTelemetry, Telemetry
 from bot.core.service import CrisisService
 from bot.core.usecases import UseCases
 from bot.datafiles.plan import load_plan
@@ -189,6 +189,7 @@ def build_core(
     replica: str | None = None,
     *,
     listening: bool = True,
+    telemetry: Telemetry | None = None,
 ) -> Core:
     """``replica`` names this process in leases: a stable name (the host's, by default in
     ``serve``) lets a restarted process take over its predecessor's unfinished work at once.
@@ -201,7 +202,8 @@ def build_core(
     holder = f"{replica}#{uuid.uuid4().hex[:8]}"  # this incarnation of the replica
     timeline = Timeline(store.crises, clock)
     access = Access(loaded.plan)
-    ctx = Context(loaded, store.crises, chat, clock, timeline, access)
+    telemetry = telemetry or NoTelemetry()
+    ctx = Context(loaded, store.crises, chat, clock, timeline, access, telemetry)
     broadcast = Broadcast(ctx)
     paging = PagingService(ctx, store.pages, holder)
     updates = Updates(ctx, broadcast)
@@ -226,7 +228,7 @@ def build_core(
         alerts=Alerts(ctx, store.mentions, store.alerts, feed, holder),
         evidence=MessageEvidence(ctx),
     )
-    service = CrisisService(loaded, store.crises, chat, clock, cases)
+    service = CrisisService(loaded, store.crises, chat, clock, cases, telemetry)
     chores = {
         "overdue update reminders": updates.remind_overdue,
         "unfinished declarations": service.resume_unfinished,
@@ -234,12 +236,18 @@ def build_core(
         "drill injects": drills.fire_due,
         "listening alerts": cases.alerts.tick if listening else feed.post_digests,
     }
-    scheduler = Scheduler(paging, store.pages, clock, holder, chores)
+    scheduler = Scheduler(paging, store.pages, clock, holder, chores, telemetry)
     return Core(service, scheduler, cases, store, chat, clock, holder)
 
 
 def slack_bot(
-    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer, *, listening: bool = True
+    settings: Settings,
+    loaded: LoadedPlan,
+    store: Storage,
+    renderer: DraftRenderer,
+    *,
+    listening: bool = True,
+    telemetry: Telemetry | None = None,
 ) -> tuple[AsyncApp, Core, SlackChat, SlackHandlers]:
     """The Bolt app and the core behind it; call only once ``settings.slack_problems()`` is empty."""
     from bot.adapters.slack.app import build_app
@@ -250,21 +258,31 @@ def slack_bot(
     client = make_client(settings.slack_bot_token.get_secret_value().strip(), settings.slack_api_url, session)
     chat = SlackChat(client, loaded.plan)
     secret = settings.slack_signing_secret.get_secret_value().strip() if settings.slack_signing_secret else ""
-    core = build_core(loaded, store.scoped("slack"), chat, renderer, replica=settings.replica_id, listening=listening)
+    scoped = store.scoped("slack")
+    core = build_core(
+        loaded, scoped, chat, renderer, replica=settings.replica_id, listening=listening, telemetry=telemetry
+    )
     bolt, handlers = build_app(core.service, chat, secret, store.events)
     return bolt, core, chat, handlers
 
 
 def teams_bot(
-    settings: Settings, loaded: LoadedPlan, store: Storage, renderer: DraftRenderer, *, listening: bool = True
+    settings: Settings,
+    loaded: LoadedPlan,
+    store: Storage,
+    renderer: DraftRenderer,
+    *,
+    listening: bool = True,
+    telemetry: Telemetry | None = None,
 ) -> TeamsBot:
     """The Teams adapter and the core behind it; call only once ``settings.teams_problems()`` is
     empty. Imports the Teams SDK (seconds, tens of MB): only Teams deployments pay for it."""
     from bot.adapters.teams.bot import TeamsBot, TeamsConfig
 
     def build(chat: ChatPort) -> Core:
+        scoped = store.scoped("teams")
         return build_core(
-            loaded, store.scoped("teams"), chat, renderer, replica=settings.replica_id, listening=listening
+            loaded, scoped, chat, renderer, replica=settings.replica_id, listening=listening, telemetry=telemetry
         )
 
     return TeamsBot.build(TeamsConfig.of(settings), loaded.plan, build, store.addresses("teams"))

@@ -14,13 +14,17 @@ released so another replica takes its work over at its next tick instead of afte
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from bot import container
 from bot.adapters.http import server as http
@@ -31,6 +35,9 @@ from bot.adapters.work import Work
 from bot.config import Settings
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import DraftRenderer
+from bot.observability.metrics import Metrics
+from bot.observability.pool import pool_reader
+from bot.observability.telemetry import PlatformTelemetry
 from bot.storage.health import database_readiness
 
 if TYPE_CHECKING:
@@ -61,8 +68,10 @@ async def serve_platforms(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     lifecycle = Lifecycle()
+    metrics = Metrics()
+    metrics.watch_pool("main", pool_reader(store.engine))
     async with AsyncExitStack() as stack:
-        served = await _platforms(settings, loaded, renderer, store, stack)
+        served = await _platforms(settings, loaded, renderer, store, stack, metrics)
         listener = served.cores[settings.listening_on].service
         served.endpoints.append(intake_endpoint(listener, intake_secrets(os.environ, listener.intake_sources)))
         schedulers = [asyncio.ensure_future(core.scheduler.run()) for core in served.cores.values()]
@@ -70,7 +79,7 @@ async def serve_platforms(
         for credentials in served.credentials:
             credentials.start()
         ready = ServeReadiness(lifecycle, database_readiness(store.engine), tuple(served.credentials))
-        application = http.build(served.endpoints, ready=ready, middlewares=[lifecycle.middleware])
+        application = http.build(served.endpoints, ready=ready, middlewares=[lifecycle.middleware], metrics=metrics)
         runner = await http.start(application, settings.host, settings.port)
         stack.push_async_callback(runner.cleanup)
         names = ", ".join(f"{NAMES[p]} ({_entry(p, served.socket_mode is not None)})" for p in served.cores)
@@ -82,7 +91,12 @@ async def serve_platforms(
 
 
 async def _platforms(
-    settings: Settings, loaded: LoadedPlan, renderer: DraftRenderer, store: container.Storage, stack: AsyncExitStack
+    settings: Settings,
+    loaded: LoadedPlan,
+    renderer: DraftRenderer,
+    store: container.Storage,
+    stack: AsyncExitStack,
+    metrics: Metrics,
 ) -> Served:
     """Each configured platform built, its clients closed last when the stack unwinds."""
     served = Served()
@@ -90,29 +104,47 @@ async def _platforms(
     if "slack" in settings.platforms:
         from bot.adapters.slack.server import events_endpoint, freeze_startup_objects
 
+        telemetry = PlatformTelemetry(metrics, "slack")
         bolt, core, chat, handlers = container.slack_bot(
-            settings, loaded, store, renderer, listening=listening == "slack"
+            settings, loaded, store, renderer, listening=listening == "slack", telemetry=telemetry
         )
         stack.push_async_callback(chat.aclose)
         app_token = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else ""
         if app_token:
             served.socket_mode = (bolt, app_token)  # no signing secret then: no HTTP entry for Slack
         else:
-            served.endpoints.append(events_endpoint(bolt))
+            served.endpoints.append(timed(events_endpoint(bolt), metrics, "slack"))
         served.cores["slack"] = core
         served.credentials.append(Credentials("Slack", chat.identity))
         served.drains.append(handlers.drain)
         served.work.append(handlers.work)
         freeze_startup_objects()
     if "teams" in settings.platforms:
-        teams = container.teams_bot(settings, loaded, store, renderer, listening=listening == "teams")
+        teams_telemetry = PlatformTelemetry(metrics, "teams")
+        teams = container.teams_bot(
+            settings, loaded, store, renderer, listening=listening == "teams", telemetry=teams_telemetry
+        )
         stack.push_async_callback(teams.aclose)
-        served.endpoints.extend(await teams.start())
+        served.endpoints.extend(timed(endpoint, metrics, "teams") for endpoint in await teams.start())
         served.cores["teams"] = teams.core
         served.credentials.append(Credentials("Microsoft Teams", teams.verify))
         served.drains.append(teams.drain)
         served.work.append(teams.handlers.work)
     return served
+
+
+def timed(endpoint: Endpoint, metrics: Metrics, platform: str) -> Endpoint:
+    """A platform's route, its answers timed as acknowledgements: the wait a person sees."""
+    handler = endpoint.handler
+
+    async def acknowledge(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            metrics.ack_seconds(platform, time.perf_counter() - started)
+
+    return dataclasses.replace(endpoint, handler=acknowledge)
 
 
 async def _socket_mode(socket_mode: tuple[AsyncApp, str] | None, stop: asyncio.Event) -> None:

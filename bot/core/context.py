@@ -7,14 +7,14 @@ repository, the renderer, another use case it builds on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.crisis.timeline import Timeline
 from bot.core.drills.labels import DrillChat
 from bot.core.model.crisis import Crisis
 from bot.core.plan.access import Access
 from bot.core.plan.model import LoadedPlan
-from bot.core.ports import ChatPort, Clock, CrisisRepository
+from bot.core.ports import ChatPort, Clock, CrisisRepository, NoTelemetry, Telemetry
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Context:
     clock: Clock
     timeline: Timeline
     access: Access
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
 
 class UseCase:
@@ -36,6 +37,7 @@ class UseCase:
         self.clock = ctx.clock
         self.timeline = ctx.timeline
         self.access = ctx.access
+        self.telemetry = ctx.telemetry
 
     def chat_for(self, crisis: Crisis) -> ChatPort:
         """The chat to use for ``crisis``: for a drill, one that labels every message DRILL."""

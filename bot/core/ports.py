@@ -402,3 +402,43 @@ class AlertRepository(Protocol):
     ) -> Alert | None:
         """Watch, dismiss or declare an open alert; None when it is no longer open (one click wins)."""
         ...
+
+
+class Telemetry(Protocol):
+    """What the core counts for the people who run crisisbot (Prometheus, through an adapter):
+    commands and their outcomes, declarations and their failed steps, pages, late timers. Names
+    come from the core's own vocabulary; the adapter maps anything else to "other"."""
+
+    def command(self, name: str, outcome: str) -> None: ...
+
+    def action(self, name: str, outcome: str) -> None: ...
+
+    def declared(self) -> None: ...
+
+    def step_failed(self, step: str) -> None: ...
+
+    def page(self, event: str) -> None: ...
+
+    def scheduler_lag(self, timer: str, seconds: float) -> None: ...
+
+
+class NoTelemetry:
+    """Counts nothing: the console, the command line and tests that do not look."""
+
+    def command(self, name: str, outcome: str) -> None:
+        return None
+
+    def action(self, name: str, outcome: str) -> None:
+        return None
+
+    def declared(self) -> None:
+        return None
+
+    def step_failed(self, step: str) -> None:
+        return None
+
+    def page(self, event: str) -> None:
+        return None
+
+    def scheduler_lag(self, timer: str, seconds: float) -> None:
+        return None

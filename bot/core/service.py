@@ -17,6 +17,7 @@ through the same door as people.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from bot.core.model.errors import CrisisError, UsageError
 from bot.core.model.mentions import IntakeReport
 from bot.core.model.urgency import urgent
 from bot.core.plan.model import LoadedPlan, Plan
-from bot.core.ports import ChatPort, Clock, CrisisRepository
+from bot.core.ports import ChatPort, Clock, CrisisRepository, NoTelemetry, Telemetry
 from bot.core.usecases import UseCases
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,13 @@ class Instant:
 
 class CrisisService:
     def __init__(
-        self, loaded: LoadedPlan, crises: CrisisRepository, chat: ChatPort, clock: Clock, cases: UseCases
+        self,
+        loaded: LoadedPlan,
+        crises: CrisisRepository,
+        chat: ChatPort,
+        clock: Clock,
+        cases: UseCases,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.loaded = loaded
         self._crises = crises
@@ -73,6 +80,7 @@ class CrisisService:
         self._cases = cases
         self._dispatch = Dispatcher(loaded.plan, crises, chat, clock, cases)
         self._listeners: list[Listener] = []
+        self._telemetry = telemetry or NoTelemetry()
 
     @property
     def plan(self) -> Plan:
@@ -119,6 +127,8 @@ class CrisisService:
         (an address of their platform's). Anything else is answered as ``instant_reply`` does.
         """
         instant = self.instant_reply(inv.text)
+        if instant is not None and instant.final:
+            self._telemetry.command(_verb(inv.text), "refused")  # mistyped: the fix was the answer
         if instant is None or instant.final:
             return instant
         command = parse(inv.text, self.plan)
@@ -133,14 +143,19 @@ class CrisisService:
             note = progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
             return Instant(note, final=False, crisis=crisis.number)
 
+        count = functools.partial(self._telemetry.command, _verb(inv.text))
         try:
             with urgent():  # the platform's deadline runs: go ahead of the declarations under way
-                return await reserve()
+                reserved = await reserve()
         except CrisisError as exc:
+            count("refused")
             return Instant(error(exc), final=True)
         except Exception:
             log.exception("storing a declaration failed")
+            count("failed")
             return Instant(error(SOMETHING_WENT_WRONG), final=True)
+        count("ok")
+        return reserved
 
     async def declare_reserved(self, number: int) -> None:
         """Run a declaration ``accept`` stored; its declarer is answered at its ``reply_to``."""
@@ -160,11 +175,13 @@ class CrisisService:
                 await self._changed()
             return reply
 
-        return await self._guard(run(), f"/crisis {inv.text[:80]}")
+        count = functools.partial(self._telemetry.command, _verb(inv.text))
+        return await self._guard(run(), f"/crisis {inv.text[:80]}", count)
 
     async def press(self, action: str, value: str, actor: Actor) -> Message:
         """A button; one that asks for text first answers with the form to fill in."""
-        return await self._guard(self._dispatch.press(action, value, actor), f"button {action[:40]}")
+        count = functools.partial(self._telemetry.action, action)
+        return await self._guard(self._dispatch.press(action, value, actor), f"button {action[:40]}", count)
 
     def check_form(self, kind: str, values: Mapping[str, str]) -> dict[str, str]:
         """Field errors to show in the form itself, where the platform can (fast, no I/O)."""
@@ -191,7 +208,7 @@ class CrisisService:
                 await self._changed()
             return reply
 
-        return await self._guard(run(), f"form {kind[:40]}")
+        return await self._guard(run(), f"form {kind[:40]}", functools.partial(self._telemetry.action, kind))
 
     async def note_from_message(
         self, channel_id: str, actor: Actor, text: str, *, permalink: str | None, author: str | None
@@ -258,15 +275,29 @@ class CrisisService:
 
     # -- the edge ---------------------------------------------------------------------------------
 
-    async def _guard(self, work: Awaitable[Message], what: str) -> Message:
+    async def _guard(
+        self, work: Awaitable[Message], what: str, count: Callable[[str], None] = lambda outcome: None
+    ) -> Message:
+        """Every failure a reply; ``count`` hears the outcome (ok, refused: the person was told
+        what to do instead, failed: a bug)."""
         try:
-            return await work
+            reply = await work
         except CrisisError as exc:
+            count("refused")
             return error(exc)
         except Exception:
             log.exception("%s failed", what)
+            count("failed")
             return error(SOMETHING_WENT_WRONG)
+        count("ok")
+        return reply
 
     async def _changed(self) -> None:
         for listener in self._listeners:
             await listener()
+
+
+def _verb(text: str) -> str:
+    """The command's name as typed (the metrics keep only names the parser knows)."""
+    words = text.split(maxsplit=1)
+    return words[0].lower() if words else "help"

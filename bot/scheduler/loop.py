@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.core.escalation.paging import PAGE_LEASE, PagingService
-from bot.core.ports import Clock, PageRepository
+from bot.core.ports import Clock, NoTelemetry, PageRepository, Telemetry
 
 log = logging.getLogger(__name__)
 REPEAT_LOG_SECONDS = 300.0
@@ -61,6 +61,7 @@ class Scheduler:
         clock: Clock,
         holder: str,
         chores: Mapping[str, Chore],
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.paging = paging
         self.pages = pages
@@ -70,6 +71,7 @@ class Scheduler:
         self.chores = chores
         self.failures = FailureLog()
         self.fired = 0
+        self.telemetry = telemetry or NoTelemetry()
         self._stopping = asyncio.Event()
 
     async def tick(self, limit: int = 20) -> int:
@@ -77,6 +79,8 @@ class Scheduler:
         now = self.clock.now()
         moved = 0
         for page in await self.pages.claim_due(self.holder, now, now + PAGE_LEASE, limit):
+            if page.due_at <= now:  # (an undelivered page is claimed before it is due)
+                self.telemetry.scheduler_lag("page", (now - page.due_at).total_seconds())
             what = f"firing page {page.id}"
             try:
                 if await self.paging.fire(page, self.holder):

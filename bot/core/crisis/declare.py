@@ -173,11 +173,13 @@ class Declarer(UseCase):
         for name in rooms.candidates(base, limit):
             try:
                 named = draft.model_copy(update={"room_name": name})
-                return await self.crises.create(
+                created = await self.crises.create(
                     named, self.holder, until, other_keys=other_keys, first_event=first_event
                 )
             except RoomNameTakenError:
                 continue
+            self.telemetry.declared()  # stored: from here the crisis exists, whoever finishes it
+            return created
         raise ConflictError("Too many war rooms share this title today; add a word to the title.")
 
     async def run_reserved(self, number: int) -> Crisis:
@@ -304,6 +306,7 @@ class Declarer(UseCase):
         step.status, step.detail, step.updated_at, step.attempts = status, detail, at, step.attempts + 1
         await self.crises.set_step(crisis.number, key, status, detail, at, step.attempts)
         if status is StepStatus.FAILED:
+            self.telemetry.step_failed(key.value)
             await self.timeline.record(crisis.number, EventKind.STEP_FAILED, f"{step.label} failed: {detail}")
         return status is StepStatus.DONE
 

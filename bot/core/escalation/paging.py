@@ -67,6 +67,7 @@ class PagingService(UseCase):
             )
             pages.append(await self.pages.create_page(new, self.holder, now + PAGE_LEASE))
         for page in pages:
+            self.telemetry.page("fired")
             await self._record(crisis, page)
         # every page goes out at once: a person waits on none of the others
         await asyncio.gather(*(self._deliver_leased(crisis, page, adopt) for page in pages if page.undelivered))
@@ -171,6 +172,7 @@ class PagingService(UseCase):
             return False
         if moved_on is not None:
             await self._settle(crisis, page, moved_on)
+        self.telemetry.page("climbed")
         await self._record(crisis, page)
         await self._deliver(crisis, page, intro=messages.moving_up(self.plan, silent, page))
         return True
@@ -222,6 +224,7 @@ class PagingService(UseCase):
                 )
             now = self.clock.now()
             if await self.pages.close_page(page.id, PageStatus.ACKNOWLEDGED, actor, now):
+                self.telemetry.page("acknowledged")
                 acked.append(page)
                 target = page.current or (page.chain[-1] if page.chain else None)
                 if target is not None:
