@@ -35,6 +35,7 @@ from bot.adapters.work import Work
 from bot.config import Settings
 from bot.core.plan.model import LoadedPlan
 from bot.core.ports import DraftRenderer
+from bot.observability.logs import log_context
 from bot.observability.metrics import Metrics
 from bot.observability.pool import pool_reader
 from bot.observability.telemetry import PlatformTelemetry
@@ -134,13 +135,15 @@ async def _platforms(
 
 
 def timed(endpoint: Endpoint, metrics: Metrics, platform: str) -> Endpoint:
-    """A platform's route, its answers timed as acknowledgements: the wait a person sees."""
+    """A platform's route, its answers timed as acknowledgements (the wait a person sees) and
+    its log lines marked with the platform."""
     handler = endpoint.handler
 
     async def acknowledge(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         try:
-            return await handler(request)
+            with log_context(platform=platform):  # on every line of the request and its work
+                return await handler(request)
         finally:
             metrics.ack_seconds(platform, time.perf_counter() - started)
 

@@ -50,6 +50,16 @@ def log_context(
         _fields.reset(token)
 
 
+def command_name(text: str) -> str:
+    """The command a line of text is, for the log context: a name the parser knows, else
+    ``other`` (what people type stays in the lines that need it, not on every line)."""
+    from bot.core.commands import USAGE
+
+    words = text.split(maxsplit=1)
+    verb = words[0].lower() if words else "help"
+    return verb if verb in USAGE else "other"
+
+
 def current_context() -> Fields:
     """The fields in force here (empty outside any :func:`log_context`)."""
     return _fields.get()

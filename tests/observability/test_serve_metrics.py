@@ -61,3 +61,8 @@ async def test_a_declaration_is_counted_and_logged_as_json(loaded_plan: LoadedPl
     lines = [json.loads(row) for row in logged if row.startswith("{")]
     assert any("listening on" in line["message"] for line in lines), "every line one JSON object"
     assert all({"level", "logger", "message"} <= line.keys() for line in lines)
+    # the declaration's lines say which platform, command and crisis they are about
+    about = [line for line in lines if line.get("crisis") == 1]
+    assert about, lines
+    assert all(line["platform"] == "slack" and line["command"] == "start" for line in about)
+    assert all(line.get("request_id") for line in about)

@@ -36,6 +36,7 @@ from bot.core.model.crisis import Actor, Invocation
 from bot.core.model.errors import ChatPlatformError, CrisisError
 from bot.core.ports import Clock, ProcessedEvents
 from bot.core.service import CrisisService
+from bot.observability.logs import command_name, log_context
 
 log = logging.getLogger(__name__)
 COMMAND = "/crisis"
@@ -126,8 +127,11 @@ class SlackHandlers:
         """Acknowledge, then run the command as tracked work. Not a Bolt lazy listener: Bolt
         deep-copies the whole request for each of those, half a millisecond of the event loop per
         command that the next acknowledgements in the queue would wait for."""
-        reserved = await self.ack_command(ack, body)
-        self.work.later(self.run_command(body, respond, client, reserved), "the /crisis command")
+        # every line logged for this command, its background work included, says which one it was
+        with log_context(command=command_name(str(body.get("text") or ""))):
+            reserved = await self.ack_command(ack, body)
+            with log_context(crisis=reserved):
+                self.work.later(self.run_command(body, respond, client, reserved), "the /crisis command")
 
     async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> int | None:
         """Mistakes are answered in the acknowledgement itself; a declaration is stored before

@@ -28,6 +28,7 @@ from bot.core.model.actions import FormKind
 from bot.core.model.crisis import Actor, Invocation
 from bot.core.model.errors import ChatPlatformError
 from bot.core.service import CrisisService
+from bot.observability.logs import command_name, log_context
 
 log = logging.getLogger(__name__)
 CARD_ACTION = "adaptiveCard/action"
@@ -156,6 +157,10 @@ class TeamsHandlers:
         inv = Invocation(
             actor=self.actor(activity), text=await self.command_text(activity), channel_id=conversation.split(";")[0]
         )
+        with log_context(command=command_name(inv.text)):
+            await self._on_command(inv, service_url, thread)
+
+    async def _on_command(self, inv: Invocation, service_url: str, thread: str) -> None:
         instant = await self.service.accept(inv, reply_to=TeamsChat.address(service_url, thread))
 
         where = TeamsChat.address(service_url, thread)
@@ -174,7 +179,8 @@ class TeamsHandlers:
                         return
                 await self.show(await self.service.handle(inv, say), where)
 
-        self.work.spawn(run(), "Teams command")
+        with log_context(crisis=instant.crisis if instant else None):
+            self.work.spawn(run(), "Teams command")
 
     @staticmethod
     def thread_of(activity: dict[str, Any]) -> str:

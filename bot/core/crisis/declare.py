@@ -222,6 +222,11 @@ class Declarer(UseCase):
                 await self._run(crisis, adopt)
         finally:
             self._running.discard(crisis.number)
+        failed = [s.key.value for s in crisis.steps if s.status is StepStatus.FAILED]
+        room = f"#{crisis.room.name}" if crisis.room else "no war room"
+        # one line per declaration for whoever reads the log during the crisis
+        log.info("%s declared (%s, %s): %s%s", crisis.key, crisis.scenario_id, crisis.severity_id, room,
+                 f"; failed: {', '.join(failed)}" if failed else "")  # fmt: skip
         return crisis
 
     @contextlib.asynccontextmanager
