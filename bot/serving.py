@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import signal
@@ -38,7 +39,7 @@ from bot.core.ports import DraftRenderer
 from bot.observability.logs import log_context
 from bot.observability.metrics import Metrics
 from bot.observability.pool import pool_reader
-from bot.observability.telemetry import PlatformTelemetry
+from bot.observability.telemetry import PlatformCalls, PlatformTelemetry
 from bot.storage.health import database_readiness
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ async def _platforms(
     served = Served()
     listening = settings.listening_on
     if "slack" in settings.platforms:
+        from bot.adapters.slack.retries import count_retries
         from bot.adapters.slack.server import events_endpoint, freeze_startup_objects
 
         telemetry = PlatformTelemetry(metrics, "slack")
@@ -116,6 +118,8 @@ async def _platforms(
         else:
             served.endpoints.append(timed(events_endpoint(bolt), metrics, "slack"))
         served.cores["slack"] = core
+        chat.on_error = functools.partial(metrics.chat_error, "slack")
+        count_retries(chat.client.retry_handlers, functools.partial(metrics.chat_retry, "slack"))
         served.credentials.append(Credentials("Slack", chat.identity))
         served.drains.append(handlers.drain)
         served.work.append(handlers.work)
@@ -128,6 +132,8 @@ async def _platforms(
         stack.push_async_callback(teams.aclose)
         served.endpoints.extend(timed(endpoint, metrics, "teams") for endpoint in await teams.start())
         served.cores["teams"] = teams.core
+        for caller in (teams.chat.connector.caller, teams.chat.graph.caller):
+            caller.counter = PlatformCalls(metrics, "teams")
         served.credentials.append(Credentials("Microsoft Teams", teams.verify))
         served.drains.append(teams.drain)
         served.work.append(teams.handlers.work)

@@ -66,6 +66,13 @@ CHAT_METHODS: Final = frozenset(
         "connector.send",
         "connector.update",
         "connector.create_conversation",
+        "connector.member",
+        "graph.create_chat",
+        "graph.chats",
+        "graph.chat_members",
+        "graph.add_chat_member",
+        "graph.app_catalog",
+        "graph.install_app",
         "token",
     }
 )

@@ -33,3 +33,17 @@ class PlatformTelemetry:
 
     def scheduler_lag(self, timer: str, seconds: float) -> None:
         self.metrics.scheduler_lag(timer, seconds)
+
+
+@dataclass(frozen=True)
+class PlatformCalls:
+    """A platform's chat API calls that failed or were tried again, counted."""
+
+    metrics: Metrics
+    platform: str
+
+    def chat_error(self, method: str, kind: str) -> None:
+        self.metrics.chat_error(self.platform, method, kind)
+
+    def chat_retry(self, method: str) -> None:
+        self.metrics.chat_retry(self.platform, method)

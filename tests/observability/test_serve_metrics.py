@@ -34,6 +34,8 @@ async def test_a_declaration_is_counted_and_logged_as_json(loaded_plan: LoadedPl
         seed_workspace(fake, loaded_plan)
         declared = asyncio.Event()
         fake.on_call("response_url", lambda call: declared.set(), after=True)
+        fake.fail_next("chat.postMessage", status=429, retry_after=1)  # waited out, then posted
+        fake.fail_next("pins.add", error="channel_not_found", times=5)  # the pin step fails
         port = free_port()
         env = slack_env(fake.base_url, tmp_path / "bot.db", "replica-a", CRISISBOT_LOG_FORMAT="json")
         proc, logged = await start_serve(env, port)
@@ -56,6 +58,9 @@ async def test_a_declaration_is_counted_and_logged_as_json(loaded_plan: LoadedPl
     assert sample(text, "crisisbot_pages_total", platform="slack", event="fired") == 2, "sev3 pages two roles"
     assert sample(text, "crisisbot_ack_seconds_count", platform="slack") == 2
     assert sample(text, "crisisbot_db_pool_size", pool="main") is not None
+    assert sample(text, "crisisbot_chat_api_retries_total", platform="slack", method="chat.postMessage") == 1
+    assert sample(text, "crisisbot_chat_api_errors_total", platform="slack", method="pins.add", kind="client") == 1
+    assert sample(text, "crisisbot_declaration_step_failures_total", platform="slack", step="pin") == 1
     assert "channel" not in text.replace("crisisbot_", ""), "no user text in any label"
     assert "strat" not in text
     lines = [json.loads(row) for row in logged if row.startswith("{")]
@@ -66,3 +71,6 @@ async def test_a_declaration_is_counted_and_logged_as_json(loaded_plan: LoadedPl
     assert about, lines
     assert all(line["platform"] == "slack" and line["command"] == "start" for line in about)
     assert all(line.get("request_id") for line in about)
+    # JSON lines escape the readable format's " WARNING " that stop_serve looks for: check here
+    warned = [line["message"] for line in lines if line["level"] in ("WARNING", "ERROR", "CRITICAL")]
+    assert warned == ["Slack could not pin the kickoff message: channel_not_found"]

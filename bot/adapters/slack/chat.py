@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -119,6 +119,8 @@ class SlackChat:
         self._identity_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._channel_ids: dict[str, str] = {}
+        # hears each call that failed after its retries: (Web API method, kind), for the metrics
+        self.on_error: Callable[[str, str], None] | None = None
 
     # -- who's who ---------------------------------------------------------------------------
 
@@ -406,9 +408,15 @@ class SlackChat:
         try:
             return await getattr(self.client, method)(**{k: v for k, v in kwargs.items() if v is not None})
         except SlackApiError as exc:
+            self._count(method, _kind(exc))
             raise self._platform_error(method, slack_error(exc)) from None
         except (SlackClientError, aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+            self._count(method, "network")
             raise self._platform_error(method, f"no answer ({type(exc).__name__})") from None
+
+    def _count(self, method: str, kind: str) -> None:
+        if self.on_error is not None:
+            self.on_error(method.replace("_", "."), kind)  # chat_postMessage -> chat.postMessage
 
     async def _best_effort(self, method: str, **kwargs: Any) -> None:
         try:
@@ -421,6 +429,12 @@ class SlackChat:
         action = ACTIONS.get(method, method.replace("_", "."))
         log.warning("Slack could not %s: %s", action, error)
         return SlackCallError(action, error)
+
+
+def _kind(exc: SlackApiError) -> str:
+    """A refused call as the metrics count it: Slack's ``ok: false`` is the caller's doing."""
+    status = exc.response.status_code
+    return "rate_limited" if status == 429 else "server" if status >= 500 else "client"
 
 
 ACTIONS = {

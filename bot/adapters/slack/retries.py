@@ -25,10 +25,18 @@ Sleep = Callable[[float], Awaitable[None]]
 MAX_RETRY_WAIT = 10.0  # seconds: a declaration must not sit minutes behind one rate-limited call
 
 
+RetryCounter = Callable[[str], None]  # hears the Web API method of each call tried again
+
+
+def method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1]
+
+
 class _WaitBounded(AsyncRetryHandler):
     """Waits through ``sleep``, at most ``MAX_RETRY_WAIT``; subclasses say how long to wait."""
 
     sleep: Sleep
+    on_retry: RetryCounter | None = None
 
     def _wait(self, state: RetryState, response: HttpResponse | None) -> float:
         raise NotImplementedError
@@ -42,6 +50,8 @@ class _WaitBounded(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
+        if self.on_retry is not None:
+            self.on_retry(method_of(request))
         await self.sleep(min(self._wait(state, response), MAX_RETRY_WAIT))
         state.increment_current_attempt()
 
@@ -85,12 +95,37 @@ class BackoffServerErrorRetry(_WaitBounded, AsyncServerErrorRetryHandler):
         return self.interval_calculator.calculate_sleep_duration(state.current_attempt)
 
 
+class CountedConnectionErrorRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's own retry of a dropped connection, counted like the others."""
+
+    on_retry: RetryCounter | None = None
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self.on_retry is not None:
+            self.on_retry(method_of(request))
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
+
+def count_retries(handlers: list[AsyncRetryHandler], on_retry: RetryCounter) -> None:
+    """Have crisisbot's retry handlers report each call they try again."""
+    for handler in handlers:
+        if isinstance(handler, _WaitBounded | CountedConnectionErrorRetry):
+            handler.on_retry = on_retry
+
+
 def retry_handlers(
     rate_limit_retries: int = 3, server_error_retries: int = 2, sleep: Sleep = asyncio.sleep
 ) -> list[AsyncRetryHandler]:
     """slack_sdk only retries connection errors by default; a crisis must survive a 429 burst."""
     return [
-        AsyncConnectionErrorRetryHandler(),
+        CountedConnectionErrorRetry(),
         BoundedRateLimitRetry(rate_limit_retries, sleep=sleep),
         BackoffServerErrorRetry(server_error_retries, sleep=sleep),
     ]

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -58,6 +58,36 @@ def retry_wait(headers: Mapping[str, str], attempt: int) -> float:
     return min(wait, MAX_RETRY_WAIT)
 
 
+# what each call does (the ``what`` of :meth:`Caller.call`, fixed by the code) -> the name the
+# metrics know it by
+METHODS = {
+    "post a message": "connector.send",
+    "update a message": "connector.update",
+    "look up a mentioned person": "connector.member",
+    "open a direct chat": "connector.create_conversation",
+    "create the war room channel": "graph.create_channel",
+    "list the team's channels": "graph.channels",
+    "list the team's members": "graph.team_members",
+    "add a person to the crisis team": "graph.add_team_member",
+    "add a person to the war room": "graph.add_channel_member",
+    "look a person up by e-mail": "graph.user_by_email",
+    "create the war room chat": "graph.create_chat",
+    "list a person's chats": "graph.chats",
+    "list the war room chat's members": "graph.chat_members",
+    "add a person to the war room chat": "graph.add_chat_member",
+    "find crisisbot's app": "graph.app_catalog",
+    "add crisisbot to the war room chat": "graph.install_app",
+}
+
+
+class CallCounter(Protocol):
+    """Hears failed and repeated calls (the process's metrics)."""
+
+    def chat_error(self, method: str, kind: str) -> None: ...
+
+    def chat_retry(self, method: str) -> None: ...
+
+
 class Caller:
     """Authorized JSON calls: ``token`` gives a bearer token for the service called."""
 
@@ -65,6 +95,7 @@ class Caller:
         self.session = session
         self.token = token
         self.sleep = sleep
+        self.counter: CallCounter | None = None
 
     async def call(self, method: str, url: str, what: str, body: Any = None, *, once: bool = False) -> Any:
         """The answer's JSON (None when empty); retried on 429 and 5xx with bounded waits.
@@ -75,7 +106,10 @@ class Caller:
         caller looks for what was made first, or its step fails and the retry does.
         """
         retried = frozenset({429}) if once else RETRIED
+        name = METHODS.get(what, "other")
         for attempt in range(ATTEMPTS):
+            if attempt and self.counter is not None:
+                self.counter.chat_retry(name)
             try:
                 headers = {"Authorization": f"Bearer {await self.token()}"}
                 async with self.session.request(method, url, json=body, headers=headers) as response:
@@ -84,6 +118,8 @@ class Caller:
                         await self.sleep(retry_wait(response.headers, attempt))
                         continue
                     if response.status >= 400:
+                        if self.counter is not None:
+                            self.counter.chat_error(name, kind_of(response.status))
                         code, detail = _error_of(text)
                         log.warning("Teams could not %s: HTTP %s %s", what, response.status, code)
                         raise CallRefused(what, response.status, code, detail)
@@ -92,8 +128,15 @@ class Caller:
                 if attempt < ATTEMPTS - 1 and not once and not isinstance(exc, json.JSONDecodeError):
                     await self.sleep(retry_wait({}, attempt))
                     continue
+                if self.counter is not None:
+                    self.counter.chat_error(name, "network")
                 raise NoAnswer(f"Teams could not {what} (no answer: {type(exc).__name__}).") from None
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def kind_of(status: int) -> str:
+    """An HTTP failure as the metrics count it."""
+    return "rate_limited" if status == 429 else "server" if status >= 500 else "client"
 
 
 def _error_of(text: str) -> tuple[str, str]:
