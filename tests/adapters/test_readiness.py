@@ -35,7 +35,8 @@ async def test_a_slack_token_slack_refuses_keeps_the_replica_out_of_rotation(
     assert body["details"] == {"slack": "not accepted"}
     assert BOT_TOKEN not in str(body)
     # said once by the Slack client and once by the probe, never at every probe
-    assert [p.split(" WARNING ")[1] for p in problems] == [
+    # (the readable format ends a line about a request with its context: "[request_id=...]")
+    assert [p.split(" WARNING ")[1].split(" [request_id=")[0] for p in problems] == [
         "bot.adapters.slack.chat: Slack could not auth.test: invalid_auth",
         "bot.adapters.http.server: not ready: Slack did not accept the credentials: "
         "Slack could not auth.test: invalid_auth.",
