@@ -55,7 +55,7 @@ from bot.storage.events import SqlProcessedEvents
 from bot.storage.mentions import SqlMentionStore
 from bot.storage.pages import SqlPageRepository
 from bot.storage.repository import SqlCrisisRepository
-from bot.storage.schema import schema_heads, shipped_revisions
+from bot.storage.schema import runs_on, schema_state, shipped_revisions
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +133,10 @@ async def storage(settings: Settings) -> AsyncIterator[Storage]:
     engine = create_async_db_engine(url)
     try:
         async with engine.connect() as connection:
-            heads = await connection.run_sync(schema_heads)
+            heads, oldest = await connection.run_sync(schema_state)
         head = shipped_revisions().head
-        if heads != (head,):
+        # a newer schema this version still runs on: a rolling upgrade migrated before replacing it
+        if not runs_on(heads, oldest, shipped_revisions()):
             if not settings.uses_default_sqlite:
                 raise StartupError(
                     f"The database schema is at {', '.join(heads) or 'nothing'}, this version needs {head}. "

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.schema import Revisions, schema_heads, shipped_revisions
+from bot.storage.schema import Revisions, runs_on, schema_state, shipped_revisions
 
 # Well under the few seconds an orchestrator's probe waits: a database slower than this to answer
 # SELECT 1 is not one to send people's commands to.
@@ -42,13 +42,13 @@ async def check_database(
     try:
         async with asyncio.timeout(within), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-            heads = await connection.run_sync(schema_heads)
+            heads, oldest = await connection.run_sync(schema_state)
     except TimeoutError:
         return DatabaseHealth(False, f"the {backend} database did not answer within {within:g} s")
     except (SQLAlchemyError, OSError) as exc:
         return DatabaseHealth(False, f"the {backend} database cannot be used: {_reason(exc)}")
     details = {"database": backend, "schema": ",".join(heads) or "none", "needs": wanted.head}
-    return DatabaseHealth(*verdict(heads, wanted), details=details)
+    return DatabaseHealth(*verdict(heads, wanted, oldest), details=details)
 
 
 def database_readiness(
@@ -58,8 +58,10 @@ def database_readiness(
     return functools.partial(check_database, engine, within=within, revisions=shipped_revisions())
 
 
-def verdict(heads: tuple[str, ...], wanted: Revisions) -> tuple[bool, str]:
-    if heads == (wanted.head,):
+def verdict(heads: tuple[str, ...], wanted: Revisions, oldest: str | None = None) -> tuple[bool, str]:
+    """Ready on this version's schema, or on a newer one it still runs on (a rolling upgrade
+    migrated first: the old replicas keep serving until the new ones are up)."""
+    if runs_on(heads, oldest, wanted):
         return True, ""
     if not heads:
         return False, f"the database has no crisisbot schema yet: {MIGRATE_HINT}"
@@ -67,7 +69,8 @@ def verdict(heads: tuple[str, ...], wanted: Revisions) -> tuple[bool, str]:
     if unknown:
         return False, (
             f"the schema is at {', '.join(unknown)}, which this version does not know "
-            f"(a newer crisisbot migrated it?); this version needs {wanted.head}"
+            f"(a newer crisisbot migrated it?) and that no longer runs this version "
+            f"(it needs crisisbot at {oldest or 'an unknown revision'} or newer); finish the upgrade"
         )
     return False, f"the schema is at {', '.join(heads)}, this version needs {wanted.head}: {MIGRATE_HINT}"
 

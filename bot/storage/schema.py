@@ -44,3 +44,25 @@ def schema_heads(connection: Connection) -> tuple[str, ...]:
         return ()
     rows = connection.execute(text("SELECT version_num FROM alembic_version"))
     return tuple(sorted(str(row[0]) for row in rows))
+
+
+def oldest_code(connection: Connection) -> str | None:
+    """The oldest code revision that can run on this schema (None before migration 0012)."""
+    if not inspect(connection).has_table("schema_compat"):
+        return None
+    row = connection.execute(text("SELECT oldest_code FROM schema_compat")).first()
+    return str(row[0]) if row else None
+
+
+def runs_on(heads: tuple[str, ...], oldest: str | None, wanted: Revisions) -> bool:
+    """Whether this code can run on a schema at ``heads``: its own, or a newer one (a rolling
+    upgrade migrated first) whose migrations keep this code working (``oldest`` is not newer)."""
+    if heads == (wanted.head,):
+        return True
+    newer = bool(heads) and all(h not in wanted.known and h > wanted.head for h in heads)
+    return newer and oldest is not None and oldest <= wanted.head
+
+
+def schema_state(connection: Connection) -> tuple[tuple[str, ...], str | None]:
+    """The schema's heads and the oldest code it accepts, in one visit."""
+    return schema_heads(connection), oldest_code(connection)

@@ -381,6 +381,15 @@ class ListeningDigestRow(SQLModel, table=True):
     last_at: datetime = Field(sa_column=_timestamp(nullable=False))
 
 
+class SchemaCompatRow(SQLModel, table=True):
+    """One row: the oldest code revision that can run on this schema (see migration 0012)."""
+
+    __tablename__ = "schema_compat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    oldest_code: str
+
+
 def of_platform(crisis_id: Any, platform: str | None) -> ColumnElement[bool]:
     """Rows (pages, injects ...) of the crises ``platform`` runs; every row when ``None``: the
     scheduler of one platform must not fire another platform's timers through its own chat."""

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.engine import create_async_db_engine
-from bot.storage.health import check_database, database_readiness
+from bot.storage.health import DatabaseHealth, check_database, database_readiness
 from bot.storage.migrate import alembic_config, head, upgrade
 from bot.storage.schema import shipped_revisions
 
@@ -63,16 +63,30 @@ async def test_a_schema_behind_the_code_is_not_ready(tmp_path: Path) -> None:
     assert health.why == f"the schema is at 0001, this version needs {head()}: run `crisisbot migrate`"
 
 
-async def test_a_schema_from_a_newer_version_is_not_ready(sqlite_url: str) -> None:
+async def newer_schema(sqlite_url: str, oldest_code: str) -> DatabaseHealth:
+    """The database as a newer crisisbot migrated it, keeping code from ``oldest_code`` working."""
     engine = create_async_db_engine(sqlite_url)
     try:
         async with engine.begin() as connection:
             await connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
-        health = await check_database(engine)
+            await connection.execute(text("UPDATE schema_compat SET oldest_code = :v"), {"v": oldest_code})
+        return await check_database(engine)
     finally:
         await engine.dispose()
+
+
+async def test_a_schema_from_a_newer_version_that_no_longer_runs_this_one_is_not_ready(sqlite_url: str) -> None:
+    health = await newer_schema(sqlite_url, "9999_from_the_future")  # it removed what this version reads
     assert not health.ready
     assert "9999_from_the_future, which this version does not know" in health.why
+    assert "finish the upgrade" in health.why
+
+
+async def test_a_newer_schema_this_version_still_runs_on_is_ready(sqlite_url: str) -> None:
+    """Migrate first, then roll: the old replicas stay in rotation until the new ones are up."""
+    health = await newer_schema(sqlite_url, head())  # the newer migrations only added
+    assert health.ready
+    assert health.details["schema"] == "9999_from_the_future"
 
 
 async def test_an_unreachable_database_is_not_ready() -> None:

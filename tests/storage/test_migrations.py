@@ -52,7 +52,7 @@ def _diff(url: str) -> list[Any]:
 def test_upgrade_from_empty_reaches_head(empty_url: str) -> None:
     assert current(empty_url) is None
     upgrade(empty_url)
-    assert current(empty_url) == head() == "0011"
+    assert current(empty_url) == head() == "0012"
     assert _tables(empty_url) >= TABLES
     upgrade(empty_url)  # a second run (another replica starting) changes nothing
     assert current(empty_url) == head()

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot import container
 from bot.config import Settings
 from bot.container import StartupError
+from bot.storage.engine import create_sync_db_engine
 from bot.storage.migrate import current, head, upgrade
 from tests.storage.fixtures import PgServer
 
@@ -39,3 +41,19 @@ async def test_a_server_database_behind_the_code_is_refused(pg_server: PgServer)
         f"The database schema is at 0002, this version needs {head()}. Run `crisisbot migrate` first."
     )
     assert current(url) == "0002", "replicas never migrate a shared database as a side effect"
+
+
+async def test_a_replica_restarted_during_a_rolling_upgrade_starts_on_the_newer_schema(pg_server: PgServer) -> None:
+    """Migrated first by the new version, which only added: an old replica that restarts (a crash,
+    a node drained) before it is replaced still starts, instead of leaving the rotation short."""
+    url = pg_server.create_database()
+    upgrade(url)
+    engine = create_sync_db_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        engine.dispose()
+    async with container.storage(Settings(database_url=url)) as store:
+        assert await store.crises.get(1) is None
+    assert current(url) == "9999", "and it never touches the newer schema"
