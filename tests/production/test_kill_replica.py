@@ -25,12 +25,14 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.adapters.slack.server import EVENTS_PATH
 from bot.container import Storage
@@ -173,7 +175,7 @@ def selected_points(request: pytest.FixtureRequest) -> list[KillPoint]:
     chosen = set()
     for item in request.session.items:
         params = getattr(item, "callspec", None)
-        if item.module is request.module and params is not None and "point" in params.params:
+        if getattr(item, "module", None) is request.module and params is not None and "point" in params.params:
             chosen.add(params.params["point"])
     return [p for p in POINTS if p in chosen]
 
@@ -221,11 +223,15 @@ async def run_matrix(points: list[KillPoint], pg_server: PgServer, loaded: Loade
         key = result.crisis.key if result.crisis else "?"
         result.resumed_by = [b.name for b in bots.values() if b.logged(f"resuming the declaration of {key}")]
     matrix = Matrix(results, bots[SURVIVOR], status, time.monotonic() - began)
+    record_figures([{**r.figures(), "matrix_wall_s": round(matrix.wall, 1)} for r in results.values()])
+    return matrix
+
+
+def record_figures(rows: list[dict[str, object]]) -> None:
+    """Append figures to ``$CRISISBOT_FIGURES``, if set (JSON lines: repeated runs add up)."""
     if figures := os.environ.get(FIGURES_ENV):
         with open(figures, "a", encoding="utf-8") as out:
-            for result in results.values():
-                out.write(json.dumps({**result.figures(), "matrix_wall_s": round(matrix.wall, 1)}) + "\n")
-    return matrix
+            out.writelines(json.dumps(row) + "\n" for row in rows)
 
 
 def arm(fake: FakeSlack, index: int, result: PointResult) -> None:
@@ -290,3 +296,78 @@ def test_a_declaration_killed_mid_way_completes_once_on_the_other_replica(point:
     assert result.victim.name not in result.resumed_by
     assert matrix.survivor_status == 0
     assert [line for line in matrix.survivor.problems() if " ERROR " in line or "Traceback" in line] == []
+
+
+async def test_a_page_climb_cut_by_a_kill_fires_once_on_the_other_replica(
+    pg_server: PgServer, loaded_plan: LoadedPlan
+) -> None:
+    """A page is due; whichever replica claims it is killed as it sends the climb's card (Slack
+    never gets it), holding the page's lease. The other replica waits the lease out (60 s,
+    ``PAGE_LEASE``: no shortcut) and climbs it: one card and one DM for the backup, never two.
+
+    The page is made due by moving its ``due_at`` to its ``created_at`` in the database, as if the
+    acknowledgement timeout (30 min at SEV3, 1 min at the least the plan allows) had passed: the
+    scheduler finds due pages only by comparing ``due_at`` with its clock (``claim_due``), so for
+    it this is the same as time having passed, and no code path is skipped."""
+    database_url = await asyncio.to_thread(pg_server.create_database)
+    await asyncio.to_thread(migrate, database_url)
+    tokens = {"replica-a": "xoxb-replica-a", SURVIVOR: f"xoxb-{SURVIVOR}"}
+    fake = FakeSlack(valid_tokens=tuple(tokens.values()), latency=LATENCY)
+    seed_workspace(fake, loaded_plan)
+    answered, killed, climbed = threading.Event(), threading.Event(), threading.Event()
+    fake.on_call("response_url", lambda call: answered.set(), after=True, match=lambda a: "declared." in str(a))
+    with ThreadedFakeSlack(fake) as threaded:
+        bots = {
+            t: BotProcess(serve_env(threaded.fake.base_url, name, token=t, database_url=database_url))
+            for name, t in tokens.items()
+        }
+        victim: list[BotProcess] = []
+        climb: list[Call] = []
+        try:
+            for bot in bots.values():
+                bot.start()
+            for bot in bots.values():
+                await asyncio.to_thread(bot.wait_ready)
+            first = next(iter(bots.values()))
+            async with aiohttp.ClientSession() as session:
+                sim = SlackClientSim(f"{first.url}{EVENTS_PATH}", fake, session)
+                status, ack, _ = await sim.command("start complaint sev3 Page climb under a kill")
+            assert status == 200, ack
+            assert await asyncio.to_thread(answered.wait, WAIT), "declared"
+            dsn = make_url(database_url).render_as_string(hide_password=False)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                [(page_id,), (other_id,)] = conn.execute("SELECT id FROM page ORDER BY id").fetchall()
+            card = f"page:{page_id}:1:card"
+
+            def kill_sender(call: Call) -> bool:  # whichever replica claimed the page sends this
+                victim.append(bots[call.token])
+                victim[0].kill()
+                killed.set()
+                return True  # dropped: Slack never got the backup's card
+
+            def climbed_on(call: Call) -> None:
+                climb.append(call)
+                climbed.set()
+
+            fake.on_call("chat.postMessage", kill_sender, match=lambda args: post_key(args) == card)
+            fake.on_call("chat.postMessage", climbed_on, after=True, match=lambda args: post_key(args) == card)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("UPDATE page SET due_at = created_at WHERE id = %s", (page_id,))
+            assert await asyncio.to_thread(killed.wait, WAIT), "a replica claimed the due page and sent its climb"
+            assert await asyncio.to_thread(climbed.wait, WAIT), "the other replica climbed it"
+        finally:
+            statuses = {bot.name: await asyncio.to_thread(bot.stop) for bot in bots.values()}
+    [dead] = victim
+    [survivor] = [bot for bot in bots.values() if bot is not dead]
+    assert statuses == {dead.name: -9, survivor.name: 0}
+    assert climb[0].token == survivor.token, "the climb went out from the surviving replica"
+    assert dead.killed_at is not None
+    kill_to_climb = climb[0].at - dead.killed_at
+    state = SlackState.of(fake, [])
+    assert [len(state.posts.get(f"page:{page_id}:1:{what}", [])) for what in ("card", "dm")] == [1, 1]
+    assert [k for k in state.posts if k.startswith(f"page:{page_id}:2:")] == [], "it climbed once, not twice"
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT id, status, position, delivered, lease_owner FROM page ORDER BY id").fetchall()
+    assert rows == [(page_id, "open", 1, 1, None), (other_id, "open", 0, 0, None)]
+    assert [line for line in survivor.problems() if " ERROR " in line or "Traceback" in line] == []
+    record_figures([{"point": "page climb", "kill_to_climb_s": round(kill_to_climb, 2), "killed": dead.name}])
