@@ -17,12 +17,15 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
+PROBE_PERIOD = 0.1  # seconds between readiness probes, as a load balancer probes (Kubernetes: 10 s)
 WAIT = 240.0  # a hang detector for another process on a starved machine (nice 19), not a speed test
 
 
@@ -126,8 +129,23 @@ class BotProcess:
         self.exited.set()
 
     def wait_ready(self, within: float = WAIT) -> None:
+        """Until it listens and its readiness probe passes, as a load balancer waits before it
+        sends a replica requests: a burst that met the start-up's own work (Slack's credentials
+        checked, the first scheduler tick) would measure the start-up, not the replica."""
+        deadline = time.monotonic() + within
         assert self.ready.wait(within), f"{self.name} did not start within {within:.0f} s: {self.lines[-20:]}"
         assert self.listening is not None, f"{self.name} exited before listening: {self.lines[-20:]}"
+        while not self._probe_ready():
+            assert self.alive(), f"{self.name} exited before it was ready: {self.lines[-20:]}"
+            assert time.monotonic() < deadline, f"{self.name} not ready within {within:.0f} s: {self.lines[-20:]}"
+            time.sleep(PROBE_PERIOD)
+
+    def _probe_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=PROBE_PERIOD * 10) as answer:
+                return bool(answer.status == 200)
+        except (urllib.error.URLError, TimeoutError, ConnectionError):
+            return False
 
     def kill(self) -> float:
         """SIGKILL, and wait until it is gone; when it was sent (the first time)."""
