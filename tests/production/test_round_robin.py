@@ -75,6 +75,8 @@ async def test_fifty_concurrent_declarations_over_two_replicas_happen_exactly_on
     assert statuses == [0, 0]
     acks = [(status, "Declaring CRISIS-" in ack) for status, ack, _ in sent]
     refused = [ack for _, ack, _ in sent if "Declaring" not in ack]
+    for bot in replicas if refused else ():  # shown in full with the failure: where each one was stuck
+        print(f"--- {bot.name} ---", *errors(bot.lines), sep="\n")
     assert acks == [(200, True)] * DECLARATIONS, (
         refused,
         [line for b in replicas for line in b.lines if "ERROR" in line],
