@@ -15,6 +15,10 @@ anything below is missing.
    id (it takes the dead process's lease over at once) or another one (it waits for the lease to
    expire), timed from the restart to the declarer's final answer.
 
+The counting (``tests.production.effects``) and the ``serve`` processes
+(``tests.production.processes``) are shared with the production tests, which prove the same on
+PostgreSQL with two real replicas (tests/production/).
+
     python -m bench.exactly_once [--rounds 20] [--commands 60] [--latency 0.02] [--parts 1,2,3]
 """
 
@@ -22,14 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import math
-import os
-import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,12 +49,9 @@ from bot.adapters.slack.app import SlackHandlers, build_app
 from bot.adapters.slack.chat import SlackChat, make_client, make_session
 from bot.adapters.slack.server import EVENTS_PATH, bound_port, start_http
 from bot.container import Core, Storage, build_core
-from bot.core.crisis import rooms
 from bot.core.crisis.declare import LEASE
 from bot.core.escalation.paging import PAGE_LEASE
 from bot.core.model.crisis import Crisis, StepStatus
-from bot.core.model.pages import Page
-from bot.core.plan.chain import page_ladder
 from bot.core.plan.model import LoadedPlan, Plan
 from bot.core.ports import DraftRenderer
 from bot.datafiles.plan import load_plan
@@ -66,97 +61,28 @@ from bot.storage.engine import create_async_db_engine
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackClientSim, seed_workspace
 from tests.fakes import Call, FakeSlack, ThreadedFakeSlack
 from tests.fakes.slack_state import JSON
+from tests.production.effects import (
+    EFFECTS,
+    SlackState,
+    declared_in,
+    expected_effects,
+    post_key,
+    response_url_of,
+    seen_effects,
+    surplus_and_shortfall,
+)
+from tests.production.processes import BotProcess, serve_env
 from tests.storage.fixtures import DEFAULT_PG_URL, PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN_PATH = ROOT / "playbooks" / "plan.yaml"
+PLAN_PATH = ROOT / "playbooks" / "plan.yaml"  # the plan the bench's in-process replicas load
 FRAMEWORKS_PATH = ROOT / "message_frameworks"
 SCHEDULER_INTERVAL = 5.0  # crisisbot serve's tick (bot.container.background)
-EFFECTS = ("war rooms", "kickoffs", "pins", "page rows", "page cards", "page DMs", "announcements", "answers")
 KILL_TEXT = "start complaint sev3 Kill test"  # pages the crisis lead and the community manager
 FIRST = "CRISIS-0001"  # the only crisis of each kill point's fresh database
 
 
-# -- counting side effects -----------------------------------------------------------------------
-
-
-def post_key(args: JSON) -> str | None:
-    """The key a step put in a message's metadata: it tells one step's post from another's and
-    a resumed attempt's from the first, so it is what counting relies on (sent as a JSON string
-    or an object; stored as an object)."""
-    raw = args.get("metadata")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return None
-    payload = raw.get("event_payload") if isinstance(raw, dict) else None
-    key = payload.get("key") if isinstance(payload, dict) else None
-    return key if isinstance(key, str) else None
-
-
-@dataclass
-class SlackState:
-    """The fake's state indexed once per count: scanning every message per crisis would make
-    counting the slowest part of a round."""
-
-    posts: dict[str, list[tuple[str, str]]]  # key -> [(channel, ts)]
-    pinned: set[tuple[str, str]]
-    rooms: Counter[str]  # channel name -> how many channels have it (Slack allows one)
-    answers: dict[str, list[str]]  # response_url -> bodies, as JSON text
-
-    @classmethod
-    def of(cls, fake: FakeSlack, urls: Iterable[str]) -> SlackState:
-        posts: dict[str, list[tuple[str, str]]] = {}
-        for channel, messages in list(fake.messages.items()):
-            for message in list(messages):
-                if (key := post_key(message)) is not None:
-                    posts.setdefault(key, []).append((channel, str(message["ts"])))
-        pinned = {(channel, ts) for channel, stamps in list(fake.pins.items()) for ts in stamps}
-        names = Counter(str(c["name"]) for c in list(fake.channels.values()) if not c["is_im"])
-        answers = {url: [json.dumps(b, ensure_ascii=False) for b in fake.responses(url)] for url in urls}
-        return cls(posts, pinned, names, answers)
-
-
-def response_url_of(crisis: Crisis) -> str:
-    try:
-        where = json.loads(crisis.reply_to or "")
-    except ValueError:
-        return ""
-    url = where.get("response_url") if isinstance(where, dict) else None
-    return url if isinstance(url, str) else ""
-
-
-def paged_roles(plan: Plan, crisis: Crisis) -> list[str]:
-    """The roles a declaration pages (bot.core.crisis.steps.DeclarationSteps.page): once each."""
-    return [r for r in dict.fromkeys(a.role_id for a in crisis.assignments if a.paged) if page_ladder(plan, r)]
-
-
-def expected_effects(plan: Plan, crisis: Crisis) -> Counter[str]:
-    pages = len(paged_roles(plan, crisis))
-    one = dict.fromkeys(("war rooms", "kickoffs", "pins", "announcements", "answers"), 1)
-    return Counter(one | {"page rows": pages, "page cards": pages, "page DMs": pages})
-
-
-def seen_effects(state: SlackState, plan: Plan, crisis: Crisis, pages: Sequence[Page]) -> Counter[str]:
-    """What Slack and the database show of one crisis's declaration. Pages count at position 0
-    only: a page that later climbs to a backup posts a new card, which is no duplicate."""
-    base = rooms.base_name(plan.war_room.prefix, crisis.declared_at, crisis.title, SlackChat.limits.room_name)
-    kickoffs = state.posts.get(f"{crisis.key}:kickoff", [])
-    declaration_pages = [p for p in pages if p.key is not None and p.key.startswith("declared:")]
-    answers = state.answers.get(response_url_of(crisis), [])
-    return Counter(
-        {
-            "war rooms": sum(state.rooms[name] for name in rooms.candidates(base, SlackChat.limits.room_name)),
-            "kickoffs": len(kickoffs),
-            "pins": sum(posted in state.pinned for posted in kickoffs),
-            "page rows": len(declaration_pages),
-            "page cards": sum(len(state.posts.get(f"page:{p.id}:0:card", [])) for p in declaration_pages),
-            "page DMs": sum(len(state.posts.get(f"page:{p.id}:0:dm", [])) for p in declaration_pages),
-            "announcements": len(state.posts.get(f"{crisis.key}:announce", [])),
-            "answers": sum(f"{crisis.key} declared." in body for body in answers),
-        }
-    )
+# -- counting side effects (per crisis: tests.production.effects) ----------------------------------
 
 
 @dataclass
@@ -178,8 +104,7 @@ class Tally:
         self.declarations += 1
         self.expected.update(expected)
         self.seen.update(seen)
-        dup = Counter({e: seen[e] - expected[e] for e in EFFECTS if seen[e] > expected[e]})
-        miss = Counter({e: expected[e] - seen[e] for e in EFFECTS if seen[e] < expected[e]})
+        dup, miss = surplus_and_shortfall(expected, seen)
         self.duplicates.update(dup)
         self.missing.update(miss)
         undone = [s.key.value for s in crisis.steps if steps and s.status is not StepStatus.DONE]
@@ -324,10 +249,6 @@ class RoundResult:
     seconds: float
     ticks: int
     tally: Tally  # when the round's work had drained
-
-
-def declared_in(args: JSON, key: str) -> bool:
-    return f"{key} declared." in json.dumps(args, ensure_ascii=False)
 
 
 async def one_round(
@@ -599,71 +520,6 @@ def settle_hooks() -> list[tuple[str, str, Callable[[JSON], bool] | None]]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class BotProcess:
-    """``python -m bot serve`` as a child process, the way an operator runs it."""
-
-    def __init__(self, env: dict[str, str], port: int) -> None:
-        self.env, self.port = env, port
-        self.ready = threading.Event()  # it logged that it listens
-        self.lines: list[str] = []
-        self.proc: subprocess.Popen[str] | None = None
-        self.started = 0.0
-        self.listening: float | None = None  # seconds from start to serving HTTP
-
-    def start(self) -> None:
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        """Keep the log (and the pipe drained); tell when the server listens."""
-        assert self.proc is not None
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip())
-            if "crisisbot: listening on" in line:
-                self.listening = time.monotonic() - self.started
-                self.ready.set()
-        self.ready.set()  # it exited: nobody must wait for it any longer
-
-    def kill(self) -> None:
-        """SIGKILL, and wait until it is gone: nothing of it runs once the fake goes on."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        """Ctrl-C: the server drains its work and exits (killed if it does not within 30 s)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.lines.append("(did not stop within 30 s of SIGINT: killed)")
-            self.kill()
-
-    def problems(self) -> list[str]:
-        return [
-            line for line in self.lines if re.search(r" (WARNING|ERROR|CRITICAL) ", line) and "slack_bolt" not in line
-        ]
-
-
 @dataclass
 class PointResult:
     point: KillPoint
@@ -682,21 +538,6 @@ class PointResult:
         return "other id" if self.point.other_replica else "same id"
 
 
-def bot_env(base_url: str, db: Path, replica_id: str) -> dict[str, str]:
-    """The settings ``crisisbot serve`` reads, and nothing of this shell's own crisisbot setup."""
-    mine = ("CRISISBOT_", "SLACK_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(mine)}
-    return env | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": base_url,
-        "CRISISBOT_DB_PATH": str(db),
-        "CRISISBOT_PLAN": str(PLAN_PATH),
-        "CRISISBOT_REPLICA_ID": replica_id,
-        "CRISISBOT_LOG_LEVEL": "INFO",
-    }
-
-
 async def wait_event(event: threading.Event, within: float) -> bool:
     """Wait for an event the fake's thread sets, without blocking this loop."""
     return await asyncio.to_thread(event.wait, max(within, 0.0))
@@ -709,8 +550,8 @@ async def kill_and_restart(point: KillPoint, loaded: LoadedPlan, args: argparse.
         base_url = threaded.start()
         fake = threaded.fake
         db = Path(tmp) / "crisisbot.db"
-        first = BotProcess(bot_env(base_url, db, "bench-1"), free_port())
-        second = BotProcess(bot_env(base_url, db, "bench-2" if point.other_replica else "bench-1"), free_port())
+        first = BotProcess(serve_env(base_url, "bench-1", db_path=db))
+        second = BotProcess(serve_env(base_url, "bench-2" if point.other_replica else "bench-1", db_path=db))
         try:
             return await _kill_and_restart(point, fake, first, second, db, loaded, args)
         finally:

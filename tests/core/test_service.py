@@ -12,7 +12,7 @@ from bot.core.commands import ResolveCommand, StartCommand
 from bot.core.messaging.message import Message
 from bot.core.model.chat import PostedMessage
 from bot.core.model.clock import ManualClock
-from bot.core.model.crisis import Actor, CrisisStatus, Invocation, StepStatus
+from bot.core.model.crisis import Actor, CrisisStatus, Invocation, Room, StepStatus
 from bot.core.model.errors import AlreadyDeclaredError, ConflictError, NotFoundError, UsageError
 from bot.core.plan.model import LoadedPlan
 from bot.core.service import CrisisService
@@ -144,6 +144,37 @@ async def test_crash_between_steps_is_shown_honestly_and_a_restart_finishes(
     ]
     assert room.posts[0].pinned
     assert await restarted.resume_unfinished() == []
+
+
+class AllAtOnce(ConsoleChat):
+    """Creates a room only once ``n`` declarations ask for one: they must be running together."""
+
+    def __init__(self, ws: ConsoleWorkspace, n: int) -> None:
+        super().__init__(ws)
+        self.n, self.asked = n, 0
+        self.everyone = asyncio.Event()
+
+    async def create_room(self, name: str, *, private: bool, topic: str, purpose: str) -> Room:
+        self.asked += 1
+        if self.asked == self.n:
+            self.everyone.set()
+        await self.everyone.wait()
+        return await super().create_room(name, private=private, topic=topic, purpose=purpose)
+
+
+async def test_declarations_a_dead_process_left_behind_are_resumed_side_by_side(
+    ws: ConsoleWorkspace, repo: SqlCrisisRepository, clock: ManualClock, make_core: CoreFactory
+) -> None:
+    """A replica that dies in a burst leaves several declarations behind: one after the other,
+    the last war room would wait for all the others (each several chat calls long)."""
+    dead = make_core(ConsoleChat(ws), replica="dead-process").cases.declarer
+    for title in ("Late parcels", "Broken app", "Leaked memo"):
+        await dead.reserve(StartCommand("complaint", "sev3", title), AMELIE)  # stored, never run: it died
+    clock.advance(minutes=1)  # its leases expired
+    chat = AllAtOnce(ws, 3)
+    resumed = await asyncio.wait_for(make_core(chat, replica="survivor").service.resume_unfinished(), 10)
+    assert sorted(c.title for c in resumed) == ["Broken app", "Late parcels", "Leaked memo"]
+    assert all(c.unfinished_steps == [] for c in await repo.list_crises())
 
 
 async def test_a_room_created_just_before_a_crash_is_adopted_not_duplicated(

@@ -26,11 +26,14 @@ DEFAULT_TOKEN = "xoxb-valid"
 
 @dataclass(frozen=True)
 class Call:
-    """One API request as the app sent it (token excluded); `at` is `time.monotonic()`."""
+    """One API request as the app sent it (token excluded from ``args``); `at` is `time.monotonic()`.
+    ``token``: the token it was sent with ("" for posts to a response_url, which carry none), so a
+    hook can tell which of several processes, each with its own token, made the call."""
 
     method: str
     args: JSON
     at: float
+    token: str = ""
 
 
 # What ``FakeSlack.on_call`` runs; returning True before a call is handled drops the call.
@@ -253,8 +256,9 @@ class FakeSlack(Workspace):
             args, bad_body = {}, "invalid_json"
         except SlackError as exc:
             args, bad_body = {}, exc.error
-        args.pop("token", None)
-        call = Call(method, args, time.monotonic())
+        token = str(args.pop("token", "") or "")
+        header = request.headers.get("Authorization", "")
+        call = Call(method, args, time.monotonic(), header[7:].strip() if header.startswith("Bearer ") else token)
         if self._run_hooks(call, after=False):
             await self._closing.wait()  # dropped: it never reached Slack
             return web.Response(status=503)

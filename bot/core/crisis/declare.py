@@ -194,8 +194,23 @@ class Declarer(UseCase):
 
     async def resume_unfinished(self) -> list[Crisis]:
         """Finish declarations a dead process left behind (its lease expired, or it was this
-        replica before a restart)."""
-        finished = []
+        replica before a restart).
+
+        They are claimed one by one, then run side by side, as declarations that arrive together
+        run: a replica that dies in a burst leaves several behind, and run one after the other
+        the last war room would wait for every declaration before it (ten left behind with Slack
+        at 300 ms a call: 16 s more for the last one than for the first)."""
+        claimed: list[Crisis] = []
+        try:
+            await self._claim_unfinished(claimed)
+        finally:  # even if claiming the next one failed: those claimed are run now, not in 15 s
+            outcomes = await asyncio.gather(*(self.run(c, adopt=True) for c in claimed), return_exceptions=True)
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed:
+            raise failed[0]  # the others ran to their end; the scheduler logs this one
+        return [o for o in outcomes if not isinstance(o, BaseException)]
+
+    async def _claim_unfinished(self, claimed: list[Crisis]) -> None:
         for stale in await self.crises.unfinished(self.clock.now(), STEP_RETRY, self.holder):
             now = self.clock.now()
             if stale.number in self._running:
@@ -208,8 +223,7 @@ class Declarer(UseCase):
                 await self.crises.release(stale.number, self.holder)
                 continue
             log.info("resuming the declaration of %s", crisis.key)
-            finished.append(await self.run(crisis, adopt=True))
-        return finished
+            claimed.append(crisis)
 
     async def run(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
         """Run the steps not done yet, under the lease (renewed meanwhile, released at the end).
