@@ -41,12 +41,12 @@ import yaml
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bench.exactly_once import post_key
 from bot.datafiles.plan import load_plan
 from tests.adapters.slack.harness import BOT_TOKEN, SlackClientSim, seed_workspace
 from tests.adapters.slack.test_serve_process import ROOT, free_port
 from tests.adapters.test_shutdown import slack_env
 from tests.fakes import FakeSlack
+from tests.production.effects import post_key
 from tests.storage.fixtures import PgServer
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
