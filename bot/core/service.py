@@ -17,6 +17,7 @@ through the same door as people.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,10 @@ from bot.core.drills.commands import DrillCommand
 from bot.core.messaging import crisis as views
 from bot.core.messaging import forms
 from bot.core.messaging.message import Message
-from bot.core.messaging.text import SOMETHING_WENT_WRONG, error, progress
+from bot.core.messaging.text import NOT_CONFIRMED, NOT_STORED, SOMETHING_WENT_WRONG, error, progress
 from bot.core.model.actions import FormKind
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
-from bot.core.model.errors import CrisisError, UsageError
+from bot.core.model.errors import CrisisError, DatabaseUnavailableError, UsageError
 from bot.core.model.mentions import IntakeReport
 from bot.core.model.urgency import urgent
 from bot.core.plan.model import LoadedPlan, Plan
@@ -49,6 +50,10 @@ from bot.core.usecases import UseCases
 log = logging.getLogger(__name__)
 Listener = Callable[[], Awaitable[None]]
 DECLARING = "Declaring a crisis: creating the war room and paging owners..."
+# How long an acknowledgement may wait for its declaration to be stored: Slack's window (3 s, the
+# shortest) less the time to render and send the answer. A database that does not answer must not
+# leave a person with Slack's "operation timed out" and no idea whether the crisis exists.
+ACK_STORE_WITHIN = 2.0
 CHANGES = (StartCommand, ResolveCommand, SeverityChangeCommand, LeadCommand, NoteCommand, DrillCommand)
 
 
@@ -65,9 +70,17 @@ class Instant:
 
 class CrisisService:
     def __init__(
-        self, loaded: LoadedPlan, crises: CrisisRepository, chat: ChatPort, clock: Clock, cases: UseCases
+        self,
+        loaded: LoadedPlan,
+        crises: CrisisRepository,
+        chat: ChatPort,
+        clock: Clock,
+        cases: UseCases,
+        *,
+        ack_within: float = ACK_STORE_WITHIN,
     ) -> None:
         self.loaded = loaded
+        self.ack_within = ack_within
         self._crises = crises
         self._clock = clock
         self._cases = cases
@@ -117,6 +130,8 @@ class CrisisService:
         A declaration is stored here, before "Declaring..." goes out: once a person has read
         that, the crisis exists, and whichever replica finishes it answers them at ``reply_to``
         (an address of their platform's). Anything else is answered as ``instant_reply`` does.
+        Storing it waits ``ack_within`` seconds at most: a database that is down or hung is
+        answered in time, saying the crisis was not stored and what to do.
         """
         instant = self.instant_reply(inv.text)
         if instant is None or instant.final:
@@ -133,9 +148,19 @@ class CrisisService:
             note = progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
             return Instant(note, final=False, crisis=crisis.number)
 
+        limit = asyncio.timeout(self.ack_within)
         try:
             with urgent():  # the platform's deadline runs: go ahead of the declarations under way
-                return await reserve()
+                async with limit:
+                    return await reserve()
+        except DatabaseUnavailableError:
+            return Instant(error(NOT_STORED), final=True)  # the storage layer warned, once per outage
+        except TimeoutError:
+            if not limit.expired():
+                log.exception("storing a declaration failed")
+                return Instant(error(SOMETHING_WENT_WRONG), final=True)
+            log.warning("storing a declaration took over %g s: answered that it may not be stored", self.ack_within)
+            return Instant(error(NOT_CONFIRMED), final=True)
         except CrisisError as exc:
             return Instant(error(exc), final=True)
         except Exception:
@@ -146,6 +171,9 @@ class CrisisService:
         """Run a declaration ``accept`` stored; its declarer is answered at its ``reply_to``."""
         try:
             await self._cases.declarer.run_reserved(number)
+        except DatabaseUnavailableError:
+            # its steps stay pending under a lease that expires; the scheduler resumes them
+            log.info("declaring crisis %s paused: the database is unavailable", number)
         except Exception:
             log.exception("declaring crisis %s failed", number)  # the steps stay pending: another run finishes them
         await self._changed()

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.engine import create_sync_db_engine
 from bot.storage.gate import Gate
+from bot.storage.outage import Outage
 
 T = TypeVar("T")
 UNBOUNDED = 1000
@@ -35,6 +36,7 @@ class Database:
     with a plain ``sqlite3`` connection, where a whole transaction runs in one hop."""
 
     gate: Gate
+    outage: Outage
     sqlite: Engine | None = None
     worker: ThreadPoolExecutor | None = None
 
@@ -50,13 +52,14 @@ def database_of(engine: AsyncEngine) -> Database:
         if engine.dialect.name == "sqlite":
             sqlite = create_sync_db_engine(engine.url.set(drivername="sqlite"), pool_size=1, max_overflow=0)
             worker = ThreadPoolExecutor(1, thread_name_prefix="crisisbot-sqlite")
-            _DATABASES[key] = Database(Gate(1), sqlite, worker)
+            _DATABASES[key] = Database(Gate(1), Outage("sqlite", server=False), sqlite, worker)
             weakref.finalize(key, _close, sqlite, worker)
         else:
             pool = engine.pool
             size = pool.size() if hasattr(pool, "size") else UNBOUNDED
             overflow = getattr(pool, "_max_overflow", 0)
-            _DATABASES[key] = Database(Gate(UNBOUNDED if overflow < 0 else max(1, size + overflow)))
+            gate = Gate(UNBOUNDED if overflow < 0 else max(1, size + overflow))
+            _DATABASES[key] = Database(gate, Outage(engine.dialect.name, server=True))
     return _DATABASES[key]
 
 
@@ -75,8 +78,9 @@ class Sessions:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
-        """A session that may write: it takes its turn at the gate."""
-        async with self._db.gate.slot(), self._make() as session:
+        """A session that may write: it takes its turn at the gate. A database that is not there
+        raises :class:`DatabaseUnavailableError` (see :mod:`bot.storage.outage`)."""
+        async with self._db.gate.slot(), self._watched(), self._make() as session:
             yield session
 
     async def run(self, work: Callable[[Connection], T]) -> T:
@@ -84,12 +88,23 @@ class Sessions:
         database's thread: the event loop is not needed again until it is done, however busy
         the loop is with the declarations under way (a session needs it at every statement)."""
         db = self._db
-        async with db.gate.slot():
+        async with db.gate.slot(), self._watched():
             if db.worker is not None and db.sqlite is not None:
                 sqlite = db.sqlite
                 return await asyncio.get_running_loop().run_in_executor(db.worker, _in_transaction, sqlite, work)
             async with self._engine.begin() as connection:
                 return await connection.run_sync(work)
+
+    @asynccontextmanager
+    async def _watched(self) -> AsyncIterator[None]:
+        outage = self._db.outage
+        try:
+            yield
+        except Exception as exc:
+            if outage.unavailable(exc):
+                raise outage.failed(exc) from exc
+            raise
+        outage.worked()
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -51,6 +51,22 @@ class PermissionDeniedError(CrisisError):
     """The plan does not let this person do this."""
 
 
+class DatabaseUnavailableError(CrisisError):
+    """The database cannot be reached (down, restarting, or not answering in time).
+
+    A condition of the moment, not a bug: the storage layer raises it instead of the driver's
+    error, so the core answers the person with what to do and logs no traceback (the storage
+    layer warns once per outage). Nothing the failed call was doing was stored.
+    """
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(
+            "I cannot reach my database right now, so I could not do that.",
+            hint="Nothing was changed. Try again in a minute; if it keeps failing, tell whoever runs crisisbot.",
+        )
+        self.reason = reason  # the driver's first line, for the operator's log, never shown
+
+
 class ChatPlatformError(CrisisError):
     """The chat platform refused or failed a call after its retries."""
 
