@@ -153,8 +153,8 @@ class CrisisService:
             with urgent():  # the platform's deadline runs: go ahead of the declarations under way
                 async with limit:
                     return await reserve()
-        except DatabaseUnavailableError:
-            return Instant(error(NOT_STORED), final=True)  # the storage layer warned, once per outage
+        except DatabaseUnavailableError as exc:  # the storage layer warned, once per outage
+            return Instant(error(NOT_CONFIRMED if exc.in_doubt else NOT_STORED), final=True)
         except TimeoutError:
             if not limit.expired():
                 log.exception("storing a declaration failed")

@@ -43,8 +43,9 @@ class Outage:
             return True
         return self.server and isinstance(exc, (OperationalError, InterfaceError, OSError))
 
-    def failed(self, exc: BaseException) -> DatabaseUnavailableError:
-        """The error to raise in place of ``exc``; warns at the first failure of an outage."""
+    def failed(self, exc: BaseException, *, in_doubt: bool = False) -> DatabaseUnavailableError:
+        """The error to raise in place of ``exc``; warns at the first failure of an outage.
+        ``in_doubt``: it broke the COMMIT, which the server may have carried out."""
         reason = first_line(exc)
         if self.since is None:
             self.since, self.failures = self.now(), 0
@@ -54,7 +55,7 @@ class Outage:
                 reason,
             )
         self.failures += 1
-        return DatabaseUnavailableError(reason)
+        return DatabaseUnavailableError(reason, in_doubt=in_doubt)
 
     def worked(self) -> None:
         if self.since is not None:

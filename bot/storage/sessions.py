@@ -18,10 +18,11 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.model.errors import DatabaseUnavailableError
 from bot.storage.engine import create_sync_db_engine
 from bot.storage.gate import Gate
 from bot.storage.outage import Outage
@@ -92,14 +93,28 @@ class Sessions:
             if db.worker is not None and db.sqlite is not None:
                 sqlite = db.sqlite
                 return await asyncio.get_running_loop().run_in_executor(db.worker, _in_transaction, sqlite, work)
-            async with self._engine.begin() as connection:
-                return await connection.run_sync(work)
+            async with self._engine.connect() as connection:
+                done = await connection.run_sync(work)  # a failure here: rolled back on closing
+                await self._commit(connection)
+                return done
+
+    async def _commit(self, connection: AsyncConnection) -> None:
+        """A connection lost during COMMIT leaves its outcome unknown (the server may have
+        committed just before it went away): say so, so nobody is told it was not stored."""
+        try:
+            await connection.commit()
+        except Exception as exc:
+            if self._db.outage.unavailable(exc):
+                raise self._db.outage.failed(exc, in_doubt=True) from exc
+            raise
 
     @asynccontextmanager
     async def _watched(self) -> AsyncIterator[None]:
         outage = self._db.outage
         try:
             yield
+        except DatabaseUnavailableError:
+            raise  # already told apart (an unknown COMMIT)
         except Exception as exc:
             if outage.unavailable(exc):
                 raise outage.failed(exc) from exc

@@ -23,8 +23,8 @@ WAIT = 120.0  # a hang detector for another process on a starved machine, not a 
 DECLARING = "Declaring CRISIS-"
 NOT_STORED = "The crisis could not be stored: my database is not answering right now"
 UNAVAILABLE = "I cannot reach my database right now"
-TRY_AGAIN = "Try again in a minute"
-NOT_CONFIRMED = "I could not store the crisis in time"
+TRY_AGAIN = "try again in a minute"
+NOT_CONFIRMED = "I could not confirm that the crisis was stored"
 SOMETHING_WRONG = "Something went wrong"
 
 
@@ -39,6 +39,7 @@ class Sent:
     ack: str
     response_url: str
     replies: list[str] = field(default_factory=list)
+    answered_at: float = 0.0  # when the person had read the answer (the ack, or the reply after it)
 
     @property
     def ack_seconds(self) -> float:
@@ -67,9 +68,13 @@ class Sent:
                 return kind
         return "answered" if not self.is_start else f"unexpected: {answer[:200]}"
 
+    @property
+    def title(self) -> str:
+        return self.text.removeprefix("start complaint sev3 ")
+
     def polite(self) -> bool:
-        """Refused, saying why and what to do."""
-        return self.kind() in ("not stored", "unavailable") and TRY_AGAIN in self.answer
+        """Refused, saying why and what to do (try again in a minute)."""
+        return self.kind() in ("not stored", "unavailable", "not confirmed") and TRY_AGAIN in self.answer.lower()
 
 
 async def send(sim: SlackClientSim, text: str) -> Sent:
@@ -80,6 +85,7 @@ async def send(sim: SlackClientSim, text: str) -> Sent:
     sent = Sent(text, sent_at, time.monotonic(), status, ack, url)
     if status == 200 and not ack:  # answered at its response_url once the work is done
         sent.replies = [str(r) for r in await asyncio.to_thread(sim.fake.wait_responses, url, 1, WAIT)]
+    sent.answered_at = time.monotonic()
     return sent
 
 
@@ -111,8 +117,8 @@ class SteadyLoad:
 
 
 def between(sent: list[Sent], start: float, end: float) -> list[Sent]:
-    """The commands sent and acknowledged within [start, end]."""
-    return [s for s in sent if s.sent_at >= start and s.acked_at <= end]
+    """The commands sent and answered within [start, end]."""
+    return [s for s in sent if s.sent_at >= start and s.answered_at <= end]
 
 
 def tally(sent: list[Sent]) -> Counter[str]:

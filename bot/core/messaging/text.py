@@ -102,7 +102,7 @@ NOT_STORED = CrisisError(
     "declare it here once I answer again.",
 )
 NOT_CONFIRMED = CrisisError(
-    "I could not store the crisis in time: my database is slow to answer.",
+    "I could not confirm that the crisis was stored: my database stopped answering while I stored it.",
     hint="If it was stored after all, its war room follows here within a minute; if nothing follows, "
     "try again in a minute.",
 )

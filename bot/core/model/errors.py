@@ -59,12 +59,15 @@ class DatabaseUnavailableError(CrisisError):
     layer warns once per outage). Nothing the failed call was doing was stored.
     """
 
-    def __init__(self, reason: str = "") -> None:
+    def __init__(self, reason: str = "", *, in_doubt: bool = False) -> None:
         super().__init__(
             "I cannot reach my database right now, so I could not do that.",
             hint="Nothing was changed. Try again in a minute; if it keeps failing, tell whoever runs crisisbot.",
         )
         self.reason = reason  # the driver's first line, for the operator's log, never shown
+        # the connection broke during COMMIT: the server may have committed before it went away,
+        # so "nothing was stored" cannot be said (a declaration so stored is resumed and answered)
+        self.in_doubt = in_doubt
 
 
 class ChatPlatformError(CrisisError):
