@@ -74,7 +74,7 @@ class Sessions:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._make = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._make = async_sessionmaker(engine, class_=_Session, expire_on_commit=False)
         self._db = database_of(engine)
 
     @asynccontextmanager
@@ -82,6 +82,7 @@ class Sessions:
         """A session that may write: it takes its turn at the gate. A database that is not there
         raises :class:`DatabaseUnavailableError` (see :mod:`bot.storage.outage`)."""
         async with self._db.gate.slot(), self._watched(), self._make() as session:
+            session.outage = self._db.outage
             yield session
 
     async def run(self, work: Callable[[Connection], T]) -> T:
@@ -99,14 +100,8 @@ class Sessions:
                 return done
 
     async def _commit(self, connection: AsyncConnection) -> None:
-        """A connection lost during COMMIT leaves its outcome unknown (the server may have
-        committed just before it went away): say so, so nobody is told it was not stored."""
-        try:
+        async with _committing(self._db.outage):
             await connection.commit()
-        except Exception as exc:
-            if self._db.outage.unavailable(exc):
-                raise self._db.outage.failed(exc, in_doubt=True) from exc
-            raise
 
     @asynccontextmanager
     async def _watched(self) -> AsyncIterator[None]:
@@ -120,6 +115,31 @@ class Sessions:
                 raise outage.failed(exc) from exc
             raise
         outage.worked()
+
+
+@asynccontextmanager
+async def _committing(outage: Outage) -> AsyncIterator[None]:
+    """A connection lost during COMMIT leaves its outcome unknown (the server may have committed
+    just before it went away): say so, so nobody is told that nothing was stored or changed."""
+    try:
+        yield
+    except Exception as exc:
+        if outage.unavailable(exc):
+            raise outage.failed(exc, in_doubt=True) from exc
+        raise
+
+
+class _Session(AsyncSession):
+    """The repositories' session: its COMMIT cut off is told apart from a write refused."""
+
+    outage: Outage | None = None
+
+    async def commit(self) -> None:
+        if self.outage is None:
+            await super().commit()
+            return
+        async with _committing(self.outage):
+            await super().commit()
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -73,12 +73,21 @@ async def test_a_commit_cut_off_by_the_server_is_in_doubt(pg_url: str) -> None:
     def insert(db: Connection) -> None:
         db.execute(text("INSERT INTO cut_commit VALUES (1)"))
 
+    async def in_a_session() -> None:
+        async with Sessions(engine)() as session:
+            await (await session.connection()).execute(text("INSERT INTO cut_commit VALUES (2)"))
+            await session.commit()
+
     try:
         with pytest.raises(DatabaseUnavailableError) as caught:
             await Sessions(engine).run(insert)
+        with pytest.raises(DatabaseUnavailableError) as in_session:
+            await in_a_session()
     finally:
         await engine.dispose()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE cut_commit")
             conn.execute("DROP FUNCTION cut_commit_kill()")
     assert caught.value.in_doubt
+    assert in_session.value.in_doubt
+    assert "It may have been done" in str(in_session.value)

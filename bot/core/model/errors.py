@@ -60,9 +60,14 @@ class DatabaseUnavailableError(CrisisError):
     """
 
     def __init__(self, reason: str = "", *, in_doubt: bool = False) -> None:
+        done = (
+            "It may have been done just as the connection broke: check with /crisis status before trying again."
+            if in_doubt
+            else "Nothing was changed."
+        )
         super().__init__(
             "I cannot reach my database right now, so I could not do that.",
-            hint="Nothing was changed. Try again in a minute; if it keeps failing, tell whoever runs crisisbot.",
+            hint=f"{done} Try again in a minute; if it keeps failing, tell whoever runs crisisbot.",
         )
         self.reason = reason  # the driver's first line, for the operator's log, never shown
         # the connection broke during COMMIT: the server may have committed before it went away,
