@@ -56,7 +56,8 @@ class DatabaseUnavailableError(CrisisError):
 
     A condition of the moment, not a bug: the storage layer raises it instead of the driver's
     error, so the core answers the person with what to do and logs no traceback (the storage
-    layer warns once per outage). Nothing the failed call was doing was stored.
+    layer warns once per outage). What the failed call was doing was not stored, unless
+    ``in_doubt``: the connection broke during its COMMIT, which the server may have carried out.
     """
 
     def __init__(self, reason: str = "", *, in_doubt: bool = False) -> None:
