@@ -23,17 +23,25 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.core.model.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
+# A database that answers again and fails again within this long is one outage to the operator:
+# a restart (stop, then start), or calls that still went through on connections opened before
+# it stopped, would otherwise warn at every flap.
+QUIET_FOR = 60.0
 
 
 class Outage:
     """Whether one engine's database was last seen down, since when and how many calls failed."""
 
-    def __init__(self, backend: str, *, server: bool, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, backend: str, *, server: bool, now: Callable[[], float] = time.monotonic, quiet_for: float = QUIET_FOR
+    ) -> None:
         self.backend = backend
         self.server = server
         self.now = now
+        self.quiet_for = quiet_for
         self.since: float | None = None
         self.failures = 0
+        self.recovered: float | None = None  # when it last answered again after failing
 
     def unavailable(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the database is not there (rather than that a statement is wrong)."""
@@ -49,7 +57,9 @@ class Outage:
         reason = first_line(exc)
         if self.since is None:
             self.since, self.failures = self.now(), 0
-            log.warning(
+            flapping = self.recovered is not None and self.since - self.recovered < self.quiet_for
+            log.log(
+                logging.INFO if flapping else logging.WARNING,
                 "the %s database cannot be reached (%s): commands are refused politely until it answers again",
                 self.backend,
                 reason,
@@ -65,7 +75,7 @@ class Outage:
                 self.now() - self.since,
                 self.failures,
             )
-            self.since = None
+            self.since, self.recovered = None, self.now()
 
 
 def first_line(exc: BaseException) -> str:

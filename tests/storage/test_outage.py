@@ -31,12 +31,18 @@ def test_a_server_error_is_an_outage_but_not_on_sqlite_nor_a_broken_rule() -> No
 
 
 def test_one_warning_per_outage_and_a_line_when_it_is_back(caplog: pytest.LogCaptureFixture) -> None:
-    outage = Outage("postgresql", server=True)
+    clock = [0.0]
+    outage = Outage("postgresql", server=True, now=lambda: clock[0], quiet_for=60)
     with caplog.at_level(logging.INFO, logger="bot.storage.outage"):
         errors = [outage.failed(operational("connection refused")) for _ in range(3)]
         outage.worked()
         outage.worked()
-    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+        clock[0] = 1.0  # it fails again at once (a restart's stop then start): the same outage
+        outage.failed(operational("the database system is shutting down"))
+        outage.worked()
+        clock[0] = 100.0  # a new outage, long after
+        outage.failed(operational("connection refused"))
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO", "INFO", "INFO", "WARNING"]
     assert "3 call(s) failed meanwhile" in caplog.records[1].getMessage()
     assert {e.reason for e in errors} == {"connection refused"}
     assert not any(e.in_doubt for e in errors)
