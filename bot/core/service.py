@@ -50,10 +50,6 @@ from bot.core.usecases import UseCases
 log = logging.getLogger(__name__)
 Listener = Callable[[], Awaitable[None]]
 DECLARING = "Declaring a crisis: creating the war room and paging owners..."
-# How long an acknowledgement may wait for its declaration to be stored: Slack's window (3 s, the
-# shortest) less the time to render and send the answer. A database that does not answer must not
-# leave a person with Slack's "operation timed out" and no idea whether the crisis exists.
-ACK_STORE_WITHIN = 2.0
 CHANGES = (StartCommand, ResolveCommand, SeverityChangeCommand, LeadCommand, NoteCommand, DrillCommand)
 
 
@@ -76,11 +72,8 @@ class CrisisService:
         chat: ChatPort,
         clock: Clock,
         cases: UseCases,
-        *,
-        ack_within: float = ACK_STORE_WITHIN,
     ) -> None:
         self.loaded = loaded
-        self.ack_within = ack_within
         self._crises = crises
         self._clock = clock
         self._cases = cases
@@ -124,14 +117,15 @@ class CrisisService:
             return Instant(progress("Starting a drill..."), final=False)
         return None
 
-    async def accept(self, inv: Invocation, reply_to: str) -> Instant | None:
+    async def accept(self, inv: Invocation, reply_to: str, *, within: float | None = None) -> Instant | None:
         """The acknowledgement of a command, for platforms that acknowledge before working.
 
         A declaration is stored here, before "Declaring..." goes out: once a person has read
         that, the crisis exists, and whichever replica finishes it answers them at ``reply_to``
         (an address of their platform's). Anything else is answered as ``instant_reply`` does.
-        Storing it waits ``ack_within`` seconds at most: a database that is down or hung is
-        answered in time, saying the crisis was not stored and what to do.
+        ``within``: the seconds the platform leaves for storing it (its acknowledgement window
+        less the time to answer); a database that is down or hung is then answered in time,
+        saying the crisis was not stored, or may not be, and what to do.
         """
         instant = self.instant_reply(inv.text)
         if instant is None or instant.final:
@@ -148,7 +142,7 @@ class CrisisService:
             note = progress(f"Declaring {crisis.key}: creating the war room and paging the owners...")
             return Instant(note, final=False, crisis=crisis.number)
 
-        limit = asyncio.timeout(self.ack_within)
+        limit = asyncio.timeout(within)
         try:
             with urgent():  # the platform's deadline runs: go ahead of the declarations under way
                 async with limit:
@@ -159,7 +153,7 @@ class CrisisService:
             if not limit.expired():
                 log.exception("storing a declaration failed")
                 return Instant(error(SOMETHING_WENT_WRONG), final=True)
-            log.warning("storing a declaration took over %g s: answered that it may not be stored", self.ack_within)
+            log.warning("storing a declaration took over %g s: answered that it may not be stored", within)
             return Instant(error(NOT_CONFIRMED), final=True)
         except CrisisError as exc:
             return Instant(error(exc), final=True)

@@ -29,6 +29,21 @@ log = logging.getLogger(__name__)
 QUIET_FOR = 60.0
 
 
+class _LostConnectionNoise(logging.Filter):
+    """psycopg warns, as it cleans up a pipeline whose connection the server closed, that it
+    ignored that error: once more per call of the outage already reported here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == "error ignored terminating %r: %s" and "connection" in record.getMessage())
+
+
+_NOISE = _LostConnectionNoise()
+
+
+def quiet_driver_noise() -> None:
+    logging.getLogger("psycopg").addFilter(_NOISE)  # adding it twice keeps one
+
+
 class Outage:
     """Whether one engine's database was last seen down, since when and how many calls failed."""
 

@@ -1,5 +1,6 @@
-"""An acknowledgement never waits on a database that hangs: it answers within ``ack_within``,
-honestly (it may have been stored), and a declaration stored after all is not lost."""
+"""An acknowledgement never waits on a database that hangs: it answers within the bound the
+platform gives (``within``), honestly (it may have been stored), and a declaration stored after
+all is not lost."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ def invocation(loaded: LoadedPlan, title: str) -> Invocation:
 async def test_an_acknowledgement_does_not_wait_for_a_hung_database(
     core: Core, loaded_plan: LoadedPlan, db_url: str
 ) -> None:
-    core.service.ack_within = 0.5
     dsn = make_url(db_url).render_as_string(hide_password=False)
     with psycopg.connect(dsn) as locker:  # its transaction holds the lock until the block ends
         locker.execute("LOCK TABLE crisis IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
         async with asyncio.timeout(30):  # without its own bound, accept would wait for the lock forever
-            instant = await core.service.accept(invocation(loaded_plan, "Hung database"), reply_to="reply-here")
+            instant = await core.service.accept(
+                invocation(loaded_plan, "Hung database"), reply_to="reply-here", within=0.5
+            )
         waited = time.monotonic() - started
     assert instant is not None
     assert instant.final

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.core.model.errors import DatabaseUnavailableError
 from bot.storage.engine import create_async_db_engine
-from bot.storage.outage import Outage
+from bot.storage.outage import Outage, quiet_driver_noise
 from bot.storage.repository import SqlCrisisRepository
 from bot.storage.sessions import Sessions
 from tests.fakes.own_postgres import free_port
@@ -46,6 +46,15 @@ def test_one_warning_per_outage_and_a_line_when_it_is_back(caplog: pytest.LogCap
     assert "3 call(s) failed meanwhile" in caplog.records[1].getMessage()
     assert {e.reason for e in errors} == {"connection refused"}
     assert not any(e.in_doubt for e in errors)
+
+
+def test_psycopg_is_not_let_repeat_a_lost_connection(caplog: pytest.LogCaptureFixture) -> None:
+    quiet_driver_noise()
+    driver = logging.getLogger("psycopg")
+    with caplog.at_level(logging.WARNING, logger="psycopg"):
+        driver.warning("error ignored terminating %r: %s", "<AsyncPipeline [BAD]>", "the connection is lost")
+        driver.warning("error ignored terminating %r: %s", "<AsyncPipeline>", "division by zero")
+    assert [r.getMessage() for r in caplog.records] == ["error ignored terminating '<AsyncPipeline>': division by zero"]
 
 
 async def test_a_server_that_refuses_connections_is_unavailable_not_a_bug() -> None:

@@ -66,6 +66,10 @@ def quiet_token_warning() -> None:
 
 
 Lazy = Callable[..., Awaitable[None]]
+# How long an acknowledgement may wait for its declaration to be stored: Slack's 3 s less the time
+# to render and send the answer, and inside the route's own deadline (server.ACK_DEADLINE), so a
+# database that is down or hung gets the person a polite "not stored", not Slack's timeout.
+ACK_STORE_WITHIN = 2.0
 
 
 def unescape(text: str) -> str:
@@ -137,7 +141,7 @@ class SlackHandlers:
         Returns what was acknowledged: ``final`` when nothing is to follow (a mistake, or a
         declaration refused, e.g. not stored while the database is down)."""
         address = json.dumps({"response_url": body.get("response_url"), "user": self.actor(body).platform_id})
-        instant = await self.service.accept(self.invocation(body), reply_to=address)
+        instant = await self.service.accept(self.invocation(body), reply_to=address, within=ACK_STORE_WITHIN)
         if instant is None:
             await ack()
             return None
