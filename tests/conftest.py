@@ -21,7 +21,7 @@ from bot.datafiles.plan import load_plan
 from bot.datafiles.yaml import DataIssue
 from bot.frameworks import JinjaDraftRenderer, load_library
 
-pytest_plugins = ["tests.storage.fixtures"]
+pytest_plugins = ["tests.storage.fixtures", "tests.fakes.own_postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN_PATH = ROOT / "playbooks" / "plan.yaml"

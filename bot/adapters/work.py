@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.core.model.errors import DatabaseUnavailableError
+
 log = logging.getLogger(__name__)
 MAX_CONCURRENT_WORK = 16
 
@@ -75,6 +77,8 @@ class Work:
     async def _logged(coro: Coroutine[Any, Any, Any], what: str) -> None:
         try:
             await coro
+        except DatabaseUnavailableError:
+            log.info("%s: the database is unavailable", what)  # the storage layer warned, once per outage
         except Exception:
             log.exception("%s failed", what)
 

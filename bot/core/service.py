@@ -17,6 +17,7 @@ through the same door as people.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -37,10 +38,10 @@ from bot.core.drills.commands import DrillCommand
 from bot.core.messaging import crisis as views
 from bot.core.messaging import forms
 from bot.core.messaging.message import Message
-from bot.core.messaging.text import SOMETHING_WENT_WRONG, error, progress
+from bot.core.messaging.text import NOT_CONFIRMED, NOT_STORED, SOMETHING_WENT_WRONG, error, progress
 from bot.core.model.actions import FormKind
 from bot.core.model.crisis import Actor, Crisis, CrisisStatus, Invocation
-from bot.core.model.errors import CrisisError, UsageError
+from bot.core.model.errors import CrisisError, DatabaseUnavailableError, UsageError
 from bot.core.model.mentions import IntakeReport
 from bot.core.model.urgency import urgent
 from bot.core.plan.model import LoadedPlan, Plan
@@ -119,12 +120,15 @@ class CrisisService:
             return Instant(progress("Starting a drill..."), final=False)
         return None
 
-    async def accept(self, inv: Invocation, reply_to: str) -> Instant | None:
+    async def accept(self, inv: Invocation, reply_to: str, *, within: float | None = None) -> Instant | None:
         """The acknowledgement of a command, for platforms that acknowledge before working.
 
         A declaration is stored here, before "Declaring..." goes out: once a person has read
         that, the crisis exists, and whichever replica finishes it answers them at ``reply_to``
         (an address of their platform's). Anything else is answered as ``instant_reply`` does.
+        ``within``: the seconds the platform leaves for storing it (its acknowledgement window
+        less the time to answer); a database that is down or hung is then answered in time,
+        saying the crisis was not stored, or may not be, and what to do.
         """
         instant = self.instant_reply(inv.text)
         if instant is not None and instant.final:
@@ -144,9 +148,21 @@ class CrisisService:
             return Instant(note, final=False, crisis=crisis.number)
 
         count = functools.partial(self._telemetry.command, _verb(inv.text))
+        limit = asyncio.timeout(within)
         try:
             with urgent():  # the platform's deadline runs: go ahead of the declarations under way
-                reserved = await reserve()
+                async with limit:
+                    reserved = await reserve()
+        except DatabaseUnavailableError as exc:  # the storage layer warned, once per outage
+            count("failed")
+            return Instant(error(NOT_CONFIRMED if exc.in_doubt else NOT_STORED), final=True)
+        except TimeoutError:
+            count("timeout" if limit.expired() else "failed")
+            if not limit.expired():
+                log.exception("storing a declaration failed")
+                return Instant(error(SOMETHING_WENT_WRONG), final=True)
+            log.warning("storing a declaration took over %g s: answered that it may not be stored", within)
+            return Instant(error(NOT_CONFIRMED), final=True)
         except CrisisError as exc:
             count("refused")
             return Instant(error(exc), final=True)
@@ -161,6 +177,9 @@ class CrisisService:
         """Run a declaration ``accept`` stored; its declarer is answered at its ``reply_to``."""
         try:
             await self._cases.declarer.run_reserved(number)
+        except DatabaseUnavailableError:
+            # its steps stay pending under a lease that expires; the scheduler resumes them
+            log.info("declaring crisis %s paused: the database is unavailable", number)
         except Exception:
             log.exception("declaring crisis %s failed", number)  # the steps stay pending: another run finishes them
         await self._changed()

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.core.escalation.paging import PAGE_LEASE, PagingService
+from bot.core.model.errors import DatabaseUnavailableError
 from bot.core.ports import Clock, NoTelemetry, PageRepository, Telemetry
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,10 @@ class FailureLog:
         self._since: dict[str, tuple[float, int]] = {}  # what -> (last logged, failures since)
 
     def failed(self, what: str) -> None:
+        """Call from an ``except`` block. A database outage is not logged here: the storage layer
+        warns once per outage, and every chore fails with it until the database is back."""
+        if isinstance(sys.exc_info()[1], DatabaseUnavailableError):
+            return
         now = self.now()
         last = self._since.get(what)
         if last is None:

@@ -69,7 +69,13 @@ class CrisisInserts:
         if self._writer is None or self._writer.done():
             # a task of its own: a caller cancelled at its deadline must not cancel the others'
             self._writer = asyncio.ensure_future(self._write_while_waiting())
-        return await asyncio.shield(row.outcome)
+        try:
+            return await asyncio.shield(row.outcome)
+        except asyncio.CancelledError:
+            # the caller gave up (its acknowledgement's deadline): a row not written yet never
+            # will be, so that caller's "not stored" is true
+            self._waiting = [waiting for waiting in self._waiting if waiting is not row]
+            raise
 
     async def _write_while_waiting(self) -> None:
         with urgent():  # someone waits on every one of these (an acknowledgement, a form)

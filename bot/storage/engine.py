@@ -16,6 +16,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.storage.outage import quiet_driver_noise
+
 SETTING = "DATABASE_URL"
 ACCEPTED_FORMS = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db, "
@@ -86,9 +88,13 @@ def create_async_db_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """
     urls = resolve_urls(url)
     _prepare(urls)
+    # pool_pre_ping: a connection a server restart terminated is replaced as it is checked out,
+    # so the first command after the restart works instead of failing on a dead connection
     engine = create_async_engine(urls.async_url, pool_pre_ping=not urls.is_sqlite, **kwargs)
     if urls.is_sqlite:
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    else:
+        quiet_driver_noise()
     return engine
 
 

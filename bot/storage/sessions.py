@@ -18,12 +18,14 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.model.errors import DatabaseUnavailableError
 from bot.storage.engine import create_sync_db_engine
 from bot.storage.gate import Gate
+from bot.storage.outage import Outage
 
 T = TypeVar("T")
 UNBOUNDED = 1000
@@ -35,6 +37,7 @@ class Database:
     with a plain ``sqlite3`` connection, where a whole transaction runs in one hop."""
 
     gate: Gate
+    outage: Outage
     sqlite: Engine | None = None
     worker: ThreadPoolExecutor | None = None
 
@@ -50,13 +53,14 @@ def database_of(engine: AsyncEngine) -> Database:
         if engine.dialect.name == "sqlite":
             sqlite = create_sync_db_engine(engine.url.set(drivername="sqlite"), pool_size=1, max_overflow=0)
             worker = ThreadPoolExecutor(1, thread_name_prefix="crisisbot-sqlite")
-            _DATABASES[key] = Database(Gate(1), sqlite, worker)
+            _DATABASES[key] = Database(Gate(1), Outage("sqlite", server=False), sqlite, worker)
             weakref.finalize(key, _close, sqlite, worker)
         else:
             pool = engine.pool
             size = pool.size() if hasattr(pool, "size") else UNBOUNDED
             overflow = getattr(pool, "_max_overflow", 0)
-            _DATABASES[key] = Database(Gate(UNBOUNDED if overflow < 0 else max(1, size + overflow)))
+            gate = Gate(UNBOUNDED if overflow < 0 else max(1, size + overflow))
+            _DATABASES[key] = Database(gate, Outage(engine.dialect.name, server=True))
     return _DATABASES[key]
 
 
@@ -70,13 +74,15 @@ class Sessions:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._make = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._make = async_sessionmaker(engine, class_=_Session, expire_on_commit=False)
         self._db = database_of(engine)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
-        """A session that may write: it takes its turn at the gate."""
-        async with self._db.gate.slot(), self._make() as session:
+        """A session that may write: it takes its turn at the gate. A database that is not there
+        raises :class:`DatabaseUnavailableError` (see :mod:`bot.storage.outage`)."""
+        async with self._db.gate.slot(), self._watched(), self._make() as session:
+            session.outage = self._db.outage
             yield session
 
     async def run(self, work: Callable[[Connection], T]) -> T:
@@ -84,12 +90,56 @@ class Sessions:
         database's thread: the event loop is not needed again until it is done, however busy
         the loop is with the declarations under way (a session needs it at every statement)."""
         db = self._db
-        async with db.gate.slot():
+        async with db.gate.slot(), self._watched():
             if db.worker is not None and db.sqlite is not None:
                 sqlite = db.sqlite
                 return await asyncio.get_running_loop().run_in_executor(db.worker, _in_transaction, sqlite, work)
-            async with self._engine.begin() as connection:
-                return await connection.run_sync(work)
+            async with self._engine.connect() as connection:
+                done = await connection.run_sync(work)  # a failure here: rolled back on closing
+                await self._commit(connection)
+                return done
+
+    async def _commit(self, connection: AsyncConnection) -> None:
+        async with _committing(self._db.outage):
+            await connection.commit()
+
+    @asynccontextmanager
+    async def _watched(self) -> AsyncIterator[None]:
+        outage = self._db.outage
+        try:
+            yield
+        except DatabaseUnavailableError:
+            raise  # already told apart (an unknown COMMIT)
+        except Exception as exc:
+            if outage.unavailable(exc):
+                raise outage.failed(exc) from exc
+            raise
+        outage.worked()
+
+
+@asynccontextmanager
+async def _committing(outage: Outage) -> AsyncIterator[None]:
+    """A connection lost during COMMIT leaves its outcome unknown (the server may have committed
+    just before it went away): say so, so nobody is told that nothing was stored or changed."""
+    try:
+        yield
+    except Exception as exc:
+        if outage.unavailable(exc):
+            raise outage.failed(exc, in_doubt=True) from exc
+        raise
+
+
+class _Session(AsyncSession):
+    """The repositories' session: its COMMIT cut off is told apart from a write refused."""
+
+    outage: Outage | None = None
+
+    async def commit(self) -> None:
+        if self.outage is None:
+            await super().commit()
+            return
+        async with _committing(self.outage):
+            await super().commit()
 
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -86,6 +86,7 @@ class FakeSlack(Workspace):
         self._closing = asyncio.Event()  # what hung calls wait for
         self._hooks: list[_Hook] = []
         self._hooks_lock = threading.Lock()  # hooks may be added from another thread
+        self._answered = threading.Condition()  # what ``wait_responses`` waits on, from any thread
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -209,6 +210,15 @@ class FakeSlack(Workspace):
         self._responses[rid] = []
         return f"{self._origin}/response_url/{rid}"
 
+    def wait_responses(self, url: str, count: int = 1, timeout: float = 120.0) -> list[Any]:
+        """Block until ``count`` bodies were posted to ``url`` (``timeout``: a hang detector);
+        all its bodies so far. Thread-safe: how a test waits for the app's answer without
+        polling (from a loop, through ``asyncio.to_thread``)."""
+        with self._answered:
+            if not self._answered.wait_for(lambda: len(self.responses(url)) >= count, timeout):
+                raise TimeoutError(f"{url} got {len(self.responses(url))} answer(s) of {count} in {timeout:g} s")
+            return self.responses(url)
+
     def responses(self, url: str | None = None) -> list[Any]:
         """Bodies posted to one response_url (or to all, in order of URL creation)."""
         if url is not None:
@@ -305,7 +315,9 @@ class FakeSlack(Workspace):
         if self._run_hooks(call, after=False):
             await self._closing.wait()  # dropped: it never reached Slack
             return web.Response(status=503)
-        self._responses[rid].append(body)
+        with self._answered:
+            self._responses[rid].append(body)
+            self._answered.notify_all()
         self._run_hooks(call, after=True)
         return web.Response(text="ok")
 

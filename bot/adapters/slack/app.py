@@ -35,7 +35,7 @@ from bot.core.model.clock import SystemClock
 from bot.core.model.crisis import Actor, Invocation
 from bot.core.model.errors import ChatPlatformError, CrisisError
 from bot.core.ports import Clock, ProcessedEvents
-from bot.core.service import CrisisService
+from bot.core.service import CrisisService, Instant
 from bot.observability.logs import command_name, log_context
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ def quiet_token_warning() -> None:
 
 
 Lazy = Callable[..., Awaitable[None]]
+# How long an acknowledgement may wait for its declaration to be stored: Slack's 3 s less the time
+# to render and send the answer, and inside the route's own deadline (server.ACK_DEADLINE), so a
+# database that is down or hung gets the person a polite "not stored", not Slack's timeout.
+ACK_STORE_WITHIN = 2.0
 
 
 def unescape(text: str) -> str:
@@ -129,33 +133,36 @@ class SlackHandlers:
         command that the next acknowledgements in the queue would wait for."""
         # every line logged for this command, its background work included, says which one it was
         with log_context(command=command_name(str(body.get("text") or ""))):
-            reserved = await self.ack_command(ack, body)
-            with log_context(crisis=reserved):
-                self.work.later(self.run_command(body, respond, client, reserved), "the /crisis command")
+            instant = await self.ack_command(ack, body)
+            if instant is not None and instant.final:
+                return  # the acknowledgement was the whole answer
+            with log_context(crisis=instant.crisis if instant else None):
+                self.work.later(self.run_command(body, respond, client, instant), "the /crisis command")
 
-    async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> int | None:
+    async def ack_command(self, ack: AsyncAck, body: dict[str, Any]) -> Instant | None:
         """Mistakes are answered in the acknowledgement itself; a declaration is stored before
         "Declaring..." goes out, so no replica can lose what a person was told is under way.
-        Returns the number of the crisis so stored, if any."""
+        Returns what was acknowledged: ``final`` when nothing is to follow (a mistake, or a
+        declaration refused, e.g. not stored while the database is down)."""
         address = json.dumps({"response_url": body.get("response_url"), "user": self.actor(body).platform_id})
-        instant = await self.service.accept(self.invocation(body), reply_to=address)
+        instant = await self.service.accept(self.invocation(body), reply_to=address, within=ACK_STORE_WITHIN)
         if instant is None:
             await ack()
             return None
         message = instant.message
         await ack(text=self.chat.renderer.fallback(message), blocks=self.blocks_of(message), response_type="ephemeral")
-        return instant.crisis
+        return instant
 
     async def run_command(
-        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, reserved: int | None
+        self, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, acked: Instant | None
     ) -> None:
-        if reserved is not None:
-            await self.service.declare_reserved(reserved)  # it answers the declarer itself
+        """The work after a command's acknowledgement. Never runs after a final one: that
+        declaration was refused (the person read so), and running the command again here
+        would declare the crisis after all, once the database answers."""
+        if acked is not None and acked.crisis is not None:
+            await self.service.declare_reserved(acked.crisis)  # it answers the declarer itself
             return
         inv = self.invocation(body)
-        instant = self.service.instant_reply(inv.text)
-        if instant is not None and instant.final:
-            return  # a mistake, answered in the acknowledgement
 
         async def progress(message: Message) -> None:
             await self.reply(respond, message)

@@ -427,7 +427,10 @@ class SlackChat:
     @staticmethod
     def _platform_error(method: str, error: str) -> SlackCallError:
         action = ACTIONS.get(method, method.replace("_", "."))
-        log.warning("Slack could not %s: %s", action, error)
+        # a name taken is no failure: the caller moves to the next name, or adopts the room a
+        # declaration it resumes made before (after a crash or a database outage)
+        expected = (method, error) == ("conversations_create", "name_taken")
+        log.log(logging.INFO if expected else logging.WARNING, "Slack could not %s: %s", action, error)
         return SlackCallError(action, error)
 
 

@@ -56,6 +56,11 @@ def card_answer(content: dict[str, Any]) -> dict[str, Any]:
     return invoke(200, {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": content})
 
 
+# how long storing a declaration may take before Teams is answered that it may not be stored:
+# well inside the route's deadline (sdk.DEADLINE, 12 s), itself inside Teams' 15 s
+STORE_WITHIN = 8.0
+
+
 class TeamsHandlers:
     def __init__(self, service: CrisisService, chat: TeamsChat, app_id: str, work: Work | None = None) -> None:
         self.service = service
@@ -161,7 +166,7 @@ class TeamsHandlers:
             await self._on_command(inv, service_url, thread)
 
     async def _on_command(self, inv: Invocation, service_url: str, thread: str) -> None:
-        instant = await self.service.accept(inv, reply_to=TeamsChat.address(service_url, thread))
+        instant = await self.service.accept(inv, reply_to=TeamsChat.address(service_url, thread), within=STORE_WITHIN)
 
         where = TeamsChat.address(service_url, thread)
 

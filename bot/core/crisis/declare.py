@@ -34,6 +34,7 @@ from bot.core.model.errors import (
     AlreadyDeclaredError,
     ConflictError,
     CrisisError,
+    DatabaseUnavailableError,
     DuplicateRequestError,
     RoomNameTakenError,
     UsageError,
@@ -258,7 +259,11 @@ class Declarer(UseCase):
     async def _heartbeat(self, number: int) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            if not await self.crises.renew(number, self.holder, self.clock.now() + LEASE):
+            try:
+                renewed = await self.crises.renew(number, self.holder, self.clock.now() + LEASE)
+            except DatabaseUnavailableError:
+                continue  # the next beat tries again: a restart of the database must not end the lease's care
+            if not renewed:
                 log.warning("lost the lease on crisis %s: another process took its declaration over", number)
                 return
 
@@ -314,6 +319,8 @@ class Declarer(UseCase):
         """Run one step and record its outcome; a failure is recorded and reported, never raised."""
         try:
             detail, status = await work(crisis, adopt), StepStatus.DONE
+        except DatabaseUnavailableError:
+            raise  # not the step's failure: it stays pending and is resumed once the database answers
         except CrisisError as exc:
             detail, status = str(exc), StepStatus.FAILED
         except Exception as exc:  # the edge of a step: a bug must not leave it silently pending

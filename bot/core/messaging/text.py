@@ -96,6 +96,18 @@ SOMETHING_WENT_WRONG = CrisisError(
 )
 
 
+NOT_STORED = CrisisError(
+    "The crisis could not be stored: my database is not answering right now, so nothing was declared.",
+    hint="Try again in a minute. If it cannot wait, open a war room by hand and page the owners; "
+    "declare it here once I answer again.",
+)
+NOT_CONFIRMED = CrisisError(
+    "I could not confirm that the crisis was stored: my database stopped answering while I stored it.",
+    hint="If it was stored after all, its war room follows here within a minute; if nothing follows, "
+    "try again in a minute.",
+)
+
+
 def with_form(message: Message, form: Form) -> Message:
     return Message(summary=message.summary, blocks=message.blocks, mentions=message.mentions, form=form)
 

@@ -51,6 +51,31 @@ class PermissionDeniedError(CrisisError):
     """The plan does not let this person do this."""
 
 
+class DatabaseUnavailableError(CrisisError):
+    """The database cannot be reached (down, restarting, or not answering in time).
+
+    A condition of the moment, not a bug: the storage layer raises it instead of the driver's
+    error, so the core answers the person with what to do and logs no traceback (the storage
+    layer warns once per outage). What the failed call was doing was not stored, unless
+    ``in_doubt``: the connection broke during its COMMIT, which the server may have carried out.
+    """
+
+    def __init__(self, reason: str = "", *, in_doubt: bool = False) -> None:
+        done = (
+            "It may have been done just as the connection broke: check with /crisis status before trying again."
+            if in_doubt
+            else "Nothing was changed."
+        )
+        super().__init__(
+            "I cannot reach my database right now, so I could not do that.",
+            hint=f"{done} Try again in a minute; if it keeps failing, tell whoever runs crisisbot.",
+        )
+        self.reason = reason  # the driver's first line, for the operator's log, never shown
+        # the connection broke during COMMIT: the server may have committed before it went away,
+        # so "nothing was stored" cannot be said (a declaration so stored is resumed and answered)
+        self.in_doubt = in_doubt
+
+
 class ChatPlatformError(CrisisError):
     """The chat platform refused or failed a call after its retries."""
 

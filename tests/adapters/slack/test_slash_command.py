@@ -288,3 +288,18 @@ async def test_escalate_ack_and_lead_with_a_real_mention(rig: SlackRig) -> None:
     _, _, lead_url = await rig.slack.command("lead <@U01MARCUS0|marcus>", channel=room["id"])
     expect(lambda: rig.fake.responses(lead_url))
     assert "Marcus Reid now leads CRISIS-0001" in texts(rig.fake.responses(lead_url))
+
+
+async def test_a_declaration_refused_in_its_acknowledgement_is_not_run_again(rig: SlackRig, sqlite_url: str) -> None:
+    """The acknowledgement said it failed and nothing follows it: the command used to be run
+    again behind it, which told the person twice, and once the database answered again (after an
+    outage) declared the crisis they had been told was not stored."""
+    import sqlite3
+
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:  # a real fault, not a stand-in
+        db.execute("DROP TABLE crisis_step")
+    status, ack, url = await rig.slack.command("start troll Never stored")
+    assert status == 200
+    assert "Something went wrong on my side" in ack
+    assert rig.fake.responses(url) == []  # the app's work is drained before command() returns
+    assert rig.fake.count("conversations.create") == 0
