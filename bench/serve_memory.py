@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 if not __package__:  # run as a script (python bench/serve_memory.py): make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serve_start import free_port
+from bench.serve_start import first_200, free_port, rss_mib, spawn_serve
 from bot.datafiles.plan import load_plan
 from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, seed_workspace, sign
 from tests.fakes import ThreadedFakeSlack
@@ -35,27 +35,6 @@ from tests.fakes import ThreadedFakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE = 2.0  # seconds for the process to finish starting its background work before reading
 DONE_WITHIN = 120.0  # seconds for the work after the acks (war rooms, pages) to finish
-
-
-def rss_mib(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of ``pid`` in MiB: resident now, and the most it ever was."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
-        time.sleep(0.05)
-    raise RuntimeError("serve did not answer /healthz in time")
 
 
 def slash(base: str, text: str, team: str, response_url: str) -> int:
@@ -103,16 +82,9 @@ def main() -> None:
             env["DATABASE_URL"] = args.database_url
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = spawn_serve(env, port)
         try:
-            wait_healthy(base + "/healthz", proc)
+            first_200(base + "/healthz", proc, time.perf_counter(), 30.0)
             time.sleep(SETTLE)
             idle = rss_mib(proc.pid)
             run = time.strftime("%H%M%S")

@@ -40,7 +40,7 @@ from tests.adapters.slack.harness import BOT_TOKEN, SIGNING_SECRET, seed_workspa
 from tests.adapters.teams.harness import seed_tenant, teams_plan
 from tests.adapters.test_both_platforms import plan_for_both
 from tests.fakes import ThreadedFakeSlack
-from tests.fakes.microsoft import APP_ID, APP_PASSWORD, TENANT_ID, FakeMicrosoft
+from tests.fakes.microsoft import FakeMicrosoft
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TARGET = 1.5  # seconds from spawn to the first 200 on /healthz, on a migrated database
@@ -82,14 +82,25 @@ class Start:
     peak_rss_mb: float
 
 
-def _rss_mb(pid: int) -> float:
-    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if row.startswith("VmRSS:"):
-            return int(row.split()[1]) / 1024
-    return float("nan")
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of ``pid`` in MiB: resident now, and the most it ever was."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def _first_200(url: str, proc: subprocess.Popen[str], started: float, timeout: float) -> float:
+def spawn_serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """`crisisbot serve` on ``port``, as an operator starts it (its log on the pipe)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def first_200(url: str, proc: subprocess.Popen[str], started: float, timeout: float) -> float:
     while True:
         # polling is the measurement itself: the first answer is the moment a balancer would see
         try:
@@ -110,18 +121,11 @@ def time_to_ready(env: dict[str, str], timeout: float = 30.0) -> Start:
     and every platform's credentials accepted); its memory then and at peak; stop it."""
     port = free_port()
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_serve(env, port)
     try:
-        healthz = _first_200(f"http://127.0.0.1:{port}/healthz", proc, started, timeout)
-        readyz = _first_200(f"http://127.0.0.1:{port}/readyz", proc, started, timeout)
-        rss = _rss_mb(proc.pid)
+        healthz = first_200(f"http://127.0.0.1:{port}/healthz", proc, started, timeout)
+        readyz = first_200(f"http://127.0.0.1:{port}/readyz", proc, started, timeout)
+        rss = rss_mib(proc.pid)[0]
     finally:
         proc.send_signal(signal.SIGTERM)
         usage: resource.struct_rusage | None = None
@@ -194,14 +198,7 @@ def platform_envs(slack_url: str, ms: FakeMicrosoft, plan: Path, db: Path) -> di
     base.pop("DATABASE_URL", None)
     base |= {"CRISISBOT_DB_PATH": str(db), "CRISISBOT_LOG_LEVEL": "WARNING", "CRISISBOT_PLAN": str(plan)}
     slack = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_url}
-    teams = {
-        "TEAMS_APP_ID": APP_ID,
-        "TEAMS_APP_PASSWORD": APP_PASSWORD,
-        "TEAMS_TENANT_ID": TENANT_ID,
-        "TEAMS_LOGIN_URL": ms.login_url,
-        "TEAMS_OPENID_METADATA_URL": ms.openid_url,
-        "TEAMS_GRAPH_URL": ms.graph_url,
-    }
+    teams = ms.settings()
     return {"Slack": base | slack, "Teams": base | teams, "Slack + Teams": base | slack | teams}
 
 

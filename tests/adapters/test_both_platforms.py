@@ -27,7 +27,7 @@ from tests.adapters.slack.harness import (
 from tests.adapters.slack.test_serve_process import ROOT, free_port, start_serve, stop_serve
 from tests.adapters.teams.harness import TeamsSim, seed_tenant, teams_plan
 from tests.fakes import FakeSlack
-from tests.fakes.microsoft import APP_ID, APP_PASSWORD, TEAM_ID, TENANT_ID, FakeMicrosoft
+from tests.fakes.microsoft import TEAM_ID, FakeMicrosoft
 
 TIMEOUT = 60.0
 KNOWN = {
@@ -67,12 +67,7 @@ async def test_one_process_serves_slack_and_teams_each_on_its_own_crises(
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": slack.base_url,
-                "TEAMS_APP_ID": APP_ID,
-                "TEAMS_APP_PASSWORD": APP_PASSWORD,
-                "TEAMS_TENANT_ID": TENANT_ID,
-                "TEAMS_LOGIN_URL": ms.login_url,
-                "TEAMS_OPENID_METADATA_URL": ms.openid_url,
-                "TEAMS_GRAPH_URL": ms.graph_url,
+                **ms.settings(),
                 "CRISISBOT_PLAN": str(plan),
                 "CRISISBOT_DB_PATH": str(tmp_path / "crisisbot.db"),
                 "CRISISBOT_LOG_LEVEL": "INFO",

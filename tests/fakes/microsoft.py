@@ -62,6 +62,17 @@ class FakeMicrosoft:
     def service_url(self) -> str:
         return f"{self.base_url}/amer/"
 
+    def settings(self) -> dict[str, str]:
+        """The ``TEAMS_*`` environment of a crisisbot that talks to this fake, as an operator sets it."""
+        return {
+            "TEAMS_APP_ID": APP_ID,
+            "TEAMS_APP_PASSWORD": APP_PASSWORD,
+            "TEAMS_TENANT_ID": TENANT_ID,
+            "TEAMS_LOGIN_URL": self.login_url,
+            "TEAMS_OPENID_METADATA_URL": self.openid_url,
+            "TEAMS_GRAPH_URL": self.graph_url,
+        }
+
     @property
     def graph_scope(self) -> str:
         return f"{self.graph_url}/.default"

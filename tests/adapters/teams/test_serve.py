@@ -70,12 +70,7 @@ async def test_a_teams_only_deployment_starts_and_answers(tmp_path: object) -> N
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in SLACK and not k.startswith("TEAMS_")}
         env |= {
-            "TEAMS_APP_ID": APP_ID,
-            "TEAMS_APP_PASSWORD": APP_PASSWORD,
-            "TEAMS_TENANT_ID": TENANT_ID,
-            "TEAMS_LOGIN_URL": ms.login_url,
-            "TEAMS_OPENID_METADATA_URL": ms.openid_url,
-            "TEAMS_GRAPH_URL": ms.graph_url,
+            **ms.settings(),
             "CRISISBOT_DB_PATH": f"{tmp_path}/crisisbot.db",
             "CRISISBOT_LOG_LEVEL": "INFO",
             "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS": "true",  # a stray variable: auth stays on
