@@ -15,6 +15,7 @@ import pytest
 from bot.adapters.console.workspace import ConsoleChat, ConsoleWorkspace
 from bot.container import Core, Storage, build_core
 from bot.core.commands import StartCommand
+from bot.core.crisis.declare import LEASE, QUEUED_PATIENCE
 from bot.core.model.clock import ManualClock
 from bot.core.model.crisis import Crisis, Invocation, RetryPolicy, StepStatus
 from bot.core.model.events import EventKind
@@ -202,6 +203,64 @@ async def test_a_tick_never_resumes_a_declaration_that_runs_or_that_finished_mea
     stale.go.set()
     assert await tick == [], "the tick saw a stale list, re-read the crisis, found it done"
     saved = await store.crises.get(crisis.number)
+    assert saved is not None
+    assert side_effects(ws, saved) == expected(saved)
+
+
+async def _accepted(core: Core) -> int:
+    """A declaration acknowledged and stored, its steps waiting for a slot of background work."""
+    amelie = Invocation(actor=person(core.service.loaded, "amelie"), text=STARTED)
+    instant = await core.service.accept(amelie, "x")
+    assert instant is not None
+    assert instant.crisis is not None
+    return instant.crisis
+
+
+@SQLITE
+async def test_a_declaration_waiting_for_a_slot_past_its_lease_is_run_once(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, clock: ManualClock
+) -> None:
+    # a burst: every slot is taken for longer than the lease of the declarations stored meanwhile;
+    # the declaring process's own scheduler used to take them as dead, and both ran each one
+    ws = workspace(loaded_plan)
+    core = make_core(ConsoleChat(ws), replica="replica-1")
+    number = await _accepted(core)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert await core.service.resume_unfinished() == []
+    slot = asyncio.ensure_future(core.service.declare_reserved(number))
+    tick = asyncio.ensure_future(core.service.resume_unfinished())  # ticking while the slot runs it
+    await slot
+    assert await tick == []
+    saved = await core.store.crises.get(number)
+    assert saved is not None
+    assert side_effects(ws, saved) == expected(saved)
+
+
+@SQLITE
+async def test_another_replica_takes_a_queued_declaration_past_its_lease_and_the_slot_leaves_it(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    busy, idle = (make_core(ConsoleChat(ws), replica=name) for name in ("replica-1", "replica-2"))
+    number = await _accepted(busy)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert [c.number for c in await idle.service.resume_unfinished()] == [number]
+    await busy.service.declare_reserved(number)  # its slot came: the lease is the other replica's
+    saved = await busy.store.crises.get(number)
+    assert saved is not None
+    assert side_effects(ws, saved) == expected(saved)
+
+
+@SQLITE
+async def test_a_stored_declaration_whose_slot_never_came_is_resumed_by_its_own_scheduler(
+    loaded_plan: LoadedPlan, make_core: CoreFactory, clock: ManualClock
+) -> None:
+    ws = workspace(loaded_plan)
+    core = make_core(ConsoleChat(ws), replica="replica-1")
+    number = await _accepted(core)  # and its work lost (the acknowledgement failed after storing it)
+    clock.advance(seconds=QUEUED_PATIENCE.total_seconds() + 1)
+    assert [c.number for c in await core.service.resume_unfinished()] == [number]
+    saved = await core.store.crises.get(number)
     assert saved is not None
     assert side_effects(ws, saved) == expected(saved)
 

@@ -48,6 +48,9 @@ DEDUPE_WINDOW_SECONDS = 120
 LEASE = timedelta(seconds=15)  # how long a dead declarer's work waits before another replica takes it
 STEP_RETRY = RetryPolicy(attempts=3, after=timedelta(seconds=30))  # a failed step: 2 more tries
 HEARTBEAT_SECONDS = 4.0  # well inside the lease, so a slow step never loses it
+# how long a declaration this process stored may wait for a free slot before its own scheduler
+# takes it as lost (an acknowledgement that failed after storing it, say): far beyond a burst
+QUEUED_PATIENCE = timedelta(minutes=10)
 
 START_STEPS = (
     (StepKey.CREATE_ROOM, "Create the war room"),
@@ -68,6 +71,10 @@ class Declarer(UseCase):
         # "replica#incarnation": names this process in leases, so replicas tell whose work is whose
         self.holder = holder
         self._running: set[int] = set()  # crisis numbers this process is declaring right now
+        # stored here and waiting for one of the slots of background work (``run_reserved``), by
+        # when they were stored: in a burst the wait outlasts the lease, and this process's own
+        # scheduler must not run them a second time beside the slot's run
+        self._queued: dict[int, datetime] = {}
 
     async def declare(
         self,
@@ -180,16 +187,18 @@ class Declarer(UseCase):
             except RoomNameTakenError:
                 continue
             self.telemetry.declared()  # stored: from here the crisis exists, whoever finishes it
+            self._queued[created.number] = self.clock.now()
             return created
         raise ConflictError("Too many war rooms share this title today; add a word to the title.")
 
     async def run_reserved(self, number: int) -> Crisis:
         """Run the steps of a crisis this process reserved (the platform's acknowledgement went
         out meanwhile). If the lease was lost in between, another process has it: leave it."""
+        self._queued.pop(number, None)
         crisis = await self.crises.get(number)
         if crisis is None:
             raise ConflictError(f"Crisis {number} is not in the database.")
-        if not await self.crises.renew(number, self.holder, self.clock.now() + LEASE):
+        if number in self._running or not await self.crises.renew(number, self.holder, self.clock.now() + LEASE):
             return crisis
         return await self.run(crisis)
 
@@ -214,8 +223,8 @@ class Declarer(UseCase):
     async def _claim_unfinished(self, claimed: list[Crisis]) -> None:
         for stale in await self.crises.unfinished(self.clock.now(), STEP_RETRY, self.holder):
             now = self.clock.now()
-            if stale.number in self._running:
-                continue  # this process is declaring it right now
+            if stale.number in self._running or self._waits_for_a_slot(stale.number, now):
+                continue  # this process is declaring it right now, or will as soon as a slot frees
             if not await self.crises.claim(stale.number, self.holder, now + LEASE, now):
                 continue
             # read it again: the list may be older than the declaration that just finished it
@@ -226,11 +235,19 @@ class Declarer(UseCase):
             log.info("resuming the declaration of %s", crisis.key)
             claimed.append(crisis)
 
+    def _waits_for_a_slot(self, number: int, now: datetime) -> bool:
+        queued = self._queued.get(number)
+        if queued is not None and now - queued > QUEUED_PATIENCE:
+            del self._queued[number]  # never run here: its slot's work was lost, the scheduler takes it
+            return False
+        return queued is not None
+
     async def run(self, crisis: Crisis, *, adopt: bool = False) -> Crisis:
         """Run the steps not done yet, under the lease (renewed meanwhile, released at the end).
 
         ``adopt``: a resumed declaration, which looks for what an earlier attempt left first.
         """
+        self._queued.pop(crisis.number, None)
         self._running.add(crisis.number)
         try:
             async with self._leased(crisis):
